@@ -170,6 +170,8 @@ pub enum CancelReason {
     ReducedToZero,
     /// Self-trade prevention removed it.
     SelfTrade,
+    /// Its residual would have pushed its price level's total past 64 bits.
+    LevelFull,
 }
 
 /// Why an order expired.

@@ -28,7 +28,10 @@ mod engine;
 mod event;
 mod types;
 
-pub use book::{BookSnapshot, DepthLevel, InvariantViolation, OrderBook, OrderState, OrderView};
+pub use book::{
+    BookSnapshot, DepthLevel, InvariantViolation, OrderBook, OrderState, OrderView,
+    RestingSnapshot, StopSnapshot,
+};
 pub use command::{Action, Command};
 pub use engine::{Engine, EngineSnapshot, shard_of};
 pub use event::{CancelReason, DoneReason, Event, ExpireReason, RejectReason, Trade};
