@@ -94,9 +94,9 @@ impl TestApp {
     }
 
     fn local_mut(&mut self) -> &mut LocalExchange {
-        self.local
-            .as_mut()
-            .unwrap_or_else(|| panic!("this test needs a local exchange process, not EXCHANGE_BASE_URL"))
+        self.local.as_mut().unwrap_or_else(|| {
+            panic!("this test needs a local exchange process, not EXCHANGE_BASE_URL")
+        })
     }
 }
 
@@ -164,7 +164,10 @@ impl LocalExchange {
             .arg(SHARD_COUNT.to_string())
             .arg("--bcrypt-cost")
             .arg("4")
-            .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+            .env(
+                "RUST_LOG",
+                std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()),
+            )
             .stdin(Stdio::null())
             .stdout(log)
             .stderr(log_err)
@@ -207,7 +210,9 @@ fn wait_until_healthy(child: &mut Child, base_url: &str) -> Result<(), String> {
             }
         }
         if Instant::now() >= deadline {
-            return Err(format!("no 200 from {health_url} within {HEALTH_DEADLINE:?}"));
+            return Err(format!(
+                "no 200 from {health_url} within {HEALTH_DEADLINE:?}"
+            ));
         }
         std::thread::sleep(HEALTH_POLL_INTERVAL);
     }

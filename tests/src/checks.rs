@@ -23,7 +23,12 @@ pub fn expect_ok(reply: &Reply) -> Value {
         "{}: envelope keys",
         reply.request
     );
-    assert_eq!(envelope["success"], Value::Bool(true), "{}: success", reply.request);
+    assert_eq!(
+        envelope["success"],
+        Value::Bool(true),
+        "{}: success",
+        reply.request
+    );
     assert_integral_numbers_are_integers(&reply.text);
     envelope["data"].clone()
 }
@@ -45,8 +50,18 @@ pub fn expect_error(reply: &Reply, status: u16) -> String {
     let envelope = body
         .as_object()
         .unwrap_or_else(|| panic!("{}: body is not an object: {}", reply.request, reply.text));
-    assert_eq!(keys(envelope), ["data", "success"], "{}: envelope keys", reply.request);
-    assert_eq!(envelope["success"], Value::Bool(false), "{}: success", reply.request);
+    assert_eq!(
+        keys(envelope),
+        ["data", "success"],
+        "{}: envelope keys",
+        reply.request
+    );
+    assert_eq!(
+        envelope["success"],
+        Value::Bool(false),
+        "{}: success",
+        reply.request
+    );
     let data = envelope["data"]
         .as_object()
         .unwrap_or_else(|| panic!("{}: data is not an object: {}", reply.request, reply.text));
@@ -54,7 +69,11 @@ pub fn expect_error(reply: &Reply, status: u16) -> String {
     let message = data["error"]
         .as_str()
         .unwrap_or_else(|| panic!("{}: error is not a string: {}", reply.request, reply.text));
-    assert!(!message.trim().is_empty(), "{}: empty error message", reply.request);
+    assert!(
+        !message.trim().is_empty(),
+        "{}: empty error message",
+        reply.request
+    );
     message.to_string()
 }
 
@@ -70,7 +89,10 @@ pub fn is_valid_id(id: &Value) -> bool {
 
 /// Asserts [`is_valid_id`] with a message naming `what`.
 pub fn assert_valid_id(id: &Value, what: &str) {
-    assert!(is_valid_id(id), "{what}: {id} is not a string of [0-9A-Za-z_-]");
+    assert!(
+        is_valid_id(id),
+        "{what}: {id} is not a string of [0-9A-Za-z_-]"
+    );
 }
 
 /// Whether `text` is RFC 3339 UTC with milliseconds: `YYYY-MM-DDTHH:MM:SS.mmmZ`.
@@ -89,7 +111,9 @@ pub fn is_rfc3339_utc_millis(text: &str) -> bool {
 }
 
 fn in_range(digits: &str, low: u32, high: u32) -> bool {
-    digits.parse::<u32>().is_ok_and(|value| (low..=high).contains(&value))
+    digits
+        .parse::<u32>()
+        .is_ok_and(|value| (low..=high).contains(&value))
 }
 
 /// Checks every `time_stamp` in a list of records and replaces it with [`TIME_STAMP`], so the
@@ -105,9 +129,15 @@ pub fn redact_timestamps(records: &Value) -> Value {
             let mut record = record.clone();
             let stamp = record["time_stamp"].as_str().map(str::to_string);
             let stamp = stamp.unwrap_or_else(|| panic!("record without time_stamp: {record}"));
-            assert!(is_rfc3339_utc_millis(&stamp), "bad time_stamp {stamp:?} in {record}");
+            assert!(
+                is_rfc3339_utc_millis(&stamp),
+                "bad time_stamp {stamp:?} in {record}"
+            );
             if let Some(previous) = &previous {
-                assert!(*previous <= stamp, "list not oldest first: {previous} then {stamp}");
+                assert!(
+                    *previous <= stamp,
+                    "list not oldest first: {previous} then {stamp}"
+                );
             }
             previous = Some(stamp);
             record["time_stamp"] = Value::String(TIME_STAMP.to_string());

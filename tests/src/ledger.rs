@@ -87,16 +87,23 @@ pub fn check_invariants(accounts: &[AccountView], inflows: &Inflows) -> Vec<Stri
     }
     let deposits: i128 = inflows.deposits_cents.iter().sum();
     if total_cents != deposits {
-        violations.push(format!("cash: balances add to {total_cents} cents, deposits {deposits}"));
+        violations.push(format!(
+            "cash: balances add to {total_cents} cents, deposits {deposits}"
+        ));
     }
     for (stock, added) in &inflows.shares_added {
         let seen = shares.get(stock).copied().unwrap_or(0);
         if seen != i128::from(*added) {
-            violations.push(format!("shares of {stock}: holdings + escrow = {seen}, added {added}"));
+            violations.push(format!(
+                "shares of {stock}: holdings + escrow = {seen}, added {added}"
+            ));
         }
     }
     for ((stock, is_buy), filled) in &filled_by_side {
-        let other = filled_by_side.get(&(stock.clone(), !is_buy)).copied().unwrap_or(0);
+        let other = filled_by_side
+            .get(&(stock.clone(), !is_buy))
+            .copied()
+            .unwrap_or(0);
         if *is_buy && *filled != other {
             violations.push(format!("stock {stock}: bought {filled} but sold {other}"));
         }
@@ -129,7 +136,12 @@ pub fn filled_quantity(account: &AccountView, order: &Value) -> u64 {
 }
 
 /// Checks one order against its fills; returns its filled quantity.
-fn check_order(index: usize, account: &AccountView, order: &Value, violations: &mut Vec<String>) -> u64 {
+fn check_order(
+    index: usize,
+    account: &AccountView,
+    order: &Value,
+    violations: &mut Vec<String>,
+) -> u64 {
     let quantity = whole(&order["quantity"]);
     let children = children(account, order);
     let filled = filled_quantity(account, order);
@@ -137,7 +149,9 @@ fn check_order(index: usize, account: &AccountView, order: &Value, violations: &
     let consistent = match status {
         "IN_PROGRESS" => filled == 0,
         "PARTIALLY_COMPLETE" => 0 < filled && filled < quantity,
-        "COMPLETED" => filled == quantity && (children.is_empty() != order["wallet_tx_id"].is_null()),
+        "COMPLETED" => {
+            filled == quantity && (children.is_empty() != order["wallet_tx_id"].is_null())
+        }
         "CANCELLED" => filled < quantity && order["wallet_tx_id"].is_null(),
         _ => false,
     };
@@ -148,7 +162,9 @@ fn check_order(index: usize, account: &AccountView, order: &Value, violations: &
         ));
     }
     if order["order_type"] == "MARKET" && status != "COMPLETED" {
-        violations.push(format!("account {index}: a course market buy is not COMPLETED: {order}"));
+        violations.push(format!(
+            "account {index}: a course market buy is not COMPLETED: {order}"
+        ));
     }
     for child in &children {
         let agrees = child["order_status"] == "COMPLETED"
@@ -157,7 +173,9 @@ fn check_order(index: usize, account: &AccountView, order: &Value, violations: &
             && child["stock_id"] == order["stock_id"]
             && !child["wallet_tx_id"].is_null();
         if !agrees {
-            violations.push(format!("account {index}: child {child} disagrees with order {order}"));
+            violations.push(format!(
+                "account {index}: child {child} disagrees with order {order}"
+            ));
         }
     }
     filled
@@ -173,7 +191,9 @@ fn check_wallet_links(index: usize, account: &AccountView, violations: &mut Vec<
             .iter()
             .find(|record| record["stock_tx_id"] == wallet_tx["stock_tx_id"]);
         let Some(record) = record else {
-            violations.push(format!("account {index}: wallet tx {wallet_tx} points at no record"));
+            violations.push(format!(
+                "account {index}: wallet tx {wallet_tx} points at no record"
+            ));
             continue;
         };
         let notional = cents(&record["stock_price"]) * i128::from(whole(&record["quantity"]));
@@ -181,11 +201,19 @@ fn check_wallet_links(index: usize, account: &AccountView, violations: &mut Vec<
             && wallet_tx["is_debit"] == record["is_buy"]
             && cents(&wallet_tx["amount"]) == notional;
         if !agrees {
-            violations.push(format!("account {index}: wallet tx {wallet_tx} disagrees with {record}"));
+            violations.push(format!(
+                "account {index}: wallet tx {wallet_tx} disagrees with {record}"
+            ));
         }
     }
-    for record in records.iter().filter(|record| !record["wallet_tx_id"].is_null()) {
-        if !wallet.iter().any(|tx| tx["wallet_tx_id"] == record["wallet_tx_id"]) {
+    for record in records
+        .iter()
+        .filter(|record| !record["wallet_tx_id"].is_null())
+    {
+        if !wallet
+            .iter()
+            .any(|tx| tx["wallet_tx_id"] == record["wallet_tx_id"])
+        {
             violations.push(format!("account {index}: record {record} has no wallet tx"));
         }
     }
@@ -197,7 +225,11 @@ fn net_wallet_flow_cents(account: &AccountView) -> i128 {
         .iter()
         .map(|tx| {
             let amount = cents(&tx["amount"]);
-            if tx["is_debit"] == true { -amount } else { amount }
+            if tx["is_debit"] == true {
+                -amount
+            } else {
+                amount
+            }
         })
         .sum()
 }

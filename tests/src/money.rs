@@ -9,7 +9,8 @@ pub fn cents(value: &Value) -> i128 {
         Value::String(text) => text.clone(),
         other => panic!("expected a money amount, got {other}"),
     };
-    parse_cents(&text).unwrap_or_else(|| panic!("{text:?} is not an amount with at most 2 decimals"))
+    parse_cents(&text)
+        .unwrap_or_else(|| panic!("{text:?} is not an amount with at most 2 decimals"))
 }
 
 /// `"12.3"` -> 1230, `"-5"` -> -500; `None` for anything else (exponents, 3+ decimals, junk).
@@ -37,7 +38,11 @@ pub fn cents_to_json(cents: i128) -> Value {
         let sign = if cents < 0 { "-" } else { "" };
         let magnitude = cents.unsigned_abs();
         let fraction = format!("{:02}", magnitude % 100);
-        format!("{sign}{}.{}", magnitude / 100, fraction.trim_end_matches('0'))
+        format!(
+            "{sign}{}.{}",
+            magnitude / 100,
+            fraction.trim_end_matches('0')
+        )
     };
     serde_json::from_str(&text).unwrap_or_else(|error| panic!("{text} is not JSON: {error}"))
 }

@@ -92,8 +92,14 @@ impl Trader {
     /// Creates a stock; asserts success and returns its id.
     pub fn create_stock(&self, stock_name: &str) -> Value {
         let data = expect_ok(&self.post("/setup/createStock", &json!({"stock_name": stock_name})));
-        let object = data.as_object().unwrap_or_else(|| panic!("createStock data: {data}"));
-        assert_eq!(object.len(), 1, "createStock data has exactly stock_id: {data}");
+        let object = data
+            .as_object()
+            .unwrap_or_else(|| panic!("createStock data: {data}"));
+        assert_eq!(
+            object.len(),
+            1,
+            "createStock data has exactly stock_id: {data}"
+        );
         data["stock_id"].clone()
     }
 
@@ -110,11 +116,19 @@ impl Trader {
 
     /// `POST /transaction/addMoneyToWallet` without judging the answer.
     pub fn deposit_reply(&self, amount: impl Into<Value>) -> Reply {
-        self.post("/transaction/addMoneyToWallet", &json!({"amount": amount.into()}))
+        self.post(
+            "/transaction/addMoneyToWallet",
+            &json!({"amount": amount.into()}),
+        )
     }
 
     /// A course limit sell.
-    pub fn place_sell(&self, stock_id: &Value, quantity: impl Into<Value>, price: impl Into<Value>) -> Reply {
+    pub fn place_sell(
+        &self,
+        stock_id: &Value,
+        quantity: impl Into<Value>,
+        price: impl Into<Value>,
+    ) -> Reply {
         let body = json!({
             "stock_id": stock_id, "is_buy": false, "order_type": "LIMIT",
             "quantity": quantity.into(), "price": price.into(),
@@ -140,8 +154,14 @@ impl Trader {
     /// `data.balance` of getWalletBalance.
     pub fn balance(&self) -> Value {
         let data = expect_ok(&self.get("/transaction/getWalletBalance"));
-        let object = data.as_object().unwrap_or_else(|| panic!("balance data: {data}"));
-        assert_eq!(object.len(), 1, "getWalletBalance data has exactly balance: {data}");
+        let object = data
+            .as_object()
+            .unwrap_or_else(|| panic!("balance data: {data}"));
+        assert_eq!(
+            object.len(),
+            1,
+            "getWalletBalance data has exactly balance: {data}"
+        );
         data["balance"].clone()
     }
 
