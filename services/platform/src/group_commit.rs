@@ -1,0 +1,95 @@
+//! Group commit over a redb database: one writer thread drains a batch of jobs, runs them all in
+//! one write transaction, commits once (durably) and only then answers every job.
+//!
+//! A job must not panic and must leave the transaction untouched when it refuses its request
+//! (check first, then write): jobs of one batch share the transaction. If the commit fails, every
+//! job of the batch gets [`CommitError`] and nothing of the batch is applied.
+
+use std::sync::Arc;
+
+use redb::{Database, WriteTransaction};
+use tokio::sync::{mpsc, oneshot};
+
+/// Jobs queued at most (back-pressure beyond that).
+const QUEUE_DEPTH: usize = 4096;
+/// Jobs committed together at most.
+const MAX_BATCH: usize = 1024;
+
+type Reply = Box<dyn FnOnce() + Send>;
+type Job = Box<dyn FnOnce(&WriteTransaction) -> Reply + Send>;
+
+/// The store could not commit (or its writer is gone): an outage, not the client's fault.
+#[derive(Debug, thiserror::Error)]
+#[error("the store could not commit the change")]
+pub struct CommitError;
+
+/// A handle to the writer thread of one database.
+#[derive(Clone)]
+pub struct GroupCommitter {
+    jobs: mpsc::Sender<Job>,
+    database: Arc<Database>,
+}
+
+impl GroupCommitter {
+    /// Starts the writer thread of `database`.
+    pub fn start(database: Arc<Database>, name: &str) -> std::io::Result<Self> {
+        let (jobs, receiver) = mpsc::channel(QUEUE_DEPTH);
+        let writer_db = Arc::clone(&database);
+        std::thread::Builder::new()
+            .name(format!("{name}-writer"))
+            .spawn(move || write_loop(&writer_db, receiver))?;
+        Ok(Self { jobs, database })
+    }
+
+    /// The database, for read transactions (they see only committed data).
+    pub fn database(&self) -> &Database {
+        &self.database
+    }
+
+    /// Runs `job` in the next batch; resolves with its result once the batch is durable.
+    pub async fn run<R, F>(&self, job: F) -> Result<R, CommitError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&WriteTransaction) -> R + Send + 'static,
+    {
+        let (sender, receiver) = oneshot::channel();
+        let boxed: Job = Box::new(move |txn| {
+            let result = job(txn);
+            Box::new(move || {
+                let _ = sender.send(result);
+            })
+        });
+        self.jobs.send(boxed).await.map_err(|_| CommitError)?;
+        receiver.await.map_err(|_| CommitError)
+    }
+}
+
+fn write_loop(database: &Database, mut receiver: mpsc::Receiver<Job>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while let Some(first) = receiver.blocking_recv() {
+        batch.push(first);
+        while batch.len() < MAX_BATCH {
+            match receiver.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        commit_batch(database, &mut batch);
+    }
+}
+
+fn commit_batch(database: &Database, batch: &mut Vec<Job>) {
+    let txn = match database.begin_write() {
+        Ok(txn) => txn,
+        Err(error) => {
+            tracing::error!(%error, "cannot begin a write transaction");
+            batch.clear();
+            return;
+        }
+    };
+    let replies: Vec<Reply> = batch.drain(..).map(|job| job(&txn)).collect();
+    match txn.commit() {
+        Ok(()) => replies.into_iter().for_each(|reply| reply()),
+        Err(error) => tracing::error!(%error, "group commit failed; the batch is refused"),
+    }
+}

@@ -1,0 +1,157 @@
+//! Who is calling: JWT verification and the [`Caller`] extractor.
+//!
+//! Tokens are HS256 only (the algorithm is pinned, a token naming another is refused) and must
+//! carry `sub` (the user id), `iat` and an unexpired `exp`. The raw JWT comes in the `token`
+//! header; `Authorization: Bearer <jwt>` is accepted too, and `token` wins when both are sent.
+//! A valid token whose user does not exist (any more) is refused like an invalid one: 401.
+
+use std::sync::Arc;
+
+use axum::extract::{FromRef, FromRequestParts};
+use axum::http::request::Parts;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::error::ApiError;
+
+/// The claims of an exchange token.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Claims {
+    /// The user id, decimal.
+    pub sub: String,
+    /// Issued at, seconds since the epoch.
+    pub iat: u64,
+    /// Expires at, seconds since the epoch.
+    pub exp: u64,
+}
+
+/// The port that says whether a user id still exists.
+pub trait KnownUsers: Send + Sync + 'static {
+    /// True when `user_id` is a registered user.
+    fn exists(&self, user_id: u64) -> anyhow::Result<bool>;
+}
+
+/// Signs and verifies tokens with one shared secret.
+#[derive(Clone)]
+pub struct Authenticator {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    users: Arc<dyn KnownUsers>,
+}
+
+impl Authenticator {
+    /// An authenticator for `secret`, checking users against `users`.
+    pub fn new(secret: &[u8], users: Arc<dyn KnownUsers>) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_required_spec_claims(&["exp", "iat", "sub"]);
+        validation.leeway = 0;
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            users,
+        }
+    }
+
+    /// A signed HS256 token for `claims`.
+    pub fn sign(&self, claims: &Claims) -> anyhow::Result<String> {
+        Ok(jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            claims,
+            &self.encoding,
+        )?)
+    }
+
+    /// The user id of a valid token of an existing user.
+    pub fn verify(&self, token: &str) -> Result<u64, ApiError> {
+        let invalid = || ApiError::Unauthorized("invalid or expired token".to_owned());
+        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
+            .map_err(|_| invalid())?;
+        let user_id = data.claims.sub.parse::<u64>().map_err(|_| invalid())?;
+        match self.users.exists(user_id) {
+            Ok(true) => Ok(user_id),
+            Ok(false) => Err(invalid()),
+            Err(error) => Err(ApiError::Unexpected(error)),
+        }
+    }
+}
+
+/// The authenticated caller of a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Caller {
+    /// The caller's user id.
+    pub user_id: u64,
+}
+
+fn raw_token(parts: &Parts) -> Option<&str> {
+    if let Some(value) = parts.headers.get("token") {
+        return value.to_str().ok().map(str::trim);
+    }
+    let value = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?;
+    value.trim().strip_prefix("Bearer ").map(str::trim)
+}
+
+impl<S> FromRequestParts<S> for Caller
+where
+    Authenticator: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let token = raw_token(parts)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| ApiError::Unauthorized("missing token".to_owned()))?;
+        let authenticator = Authenticator::from_ref(state);
+        Ok(Self {
+            user_id: authenticator.verify(token)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct OnlyUserOne;
+    impl KnownUsers for OnlyUserOne {
+        fn exists(&self, user_id: u64) -> anyhow::Result<bool> {
+            Ok(user_id == 1)
+        }
+    }
+
+    fn claims(sub: &str, exp: u64) -> Claims {
+        Claims {
+            sub: sub.to_owned(),
+            iat: 1,
+            exp,
+        }
+    }
+
+    #[test]
+    fn verifies_its_own_tokens_of_known_users() {
+        let auth = Authenticator::new(b"secret", Arc::new(OnlyUserOne));
+        let token = auth.sign(&claims("1", u64::MAX / 2)).unwrap_or_default();
+        assert_eq!(auth.verify(&token).ok(), Some(1));
+        let stranger = auth.sign(&claims("2", u64::MAX / 2)).unwrap_or_default();
+        assert!(matches!(
+            auth.verify(&stranger),
+            Err(ApiError::Unauthorized(_))
+        ));
+    }
+
+    #[test]
+    fn refuses_expired_and_foreign_tokens() {
+        let auth = Authenticator::new(b"secret", Arc::new(OnlyUserOne));
+        let expired = auth.sign(&claims("1", 2)).unwrap_or_default();
+        assert!(auth.verify(&expired).is_err());
+        let other = Authenticator::new(b"other", Arc::new(OnlyUserOne));
+        let foreign = other.sign(&claims("1", u64::MAX / 2)).unwrap_or_default();
+        assert!(auth.verify(&foreign).is_err());
+    }
+}

@@ -1,0 +1,25 @@
+//! Plumbing every service of the exchange shares, and nothing domain-specific.
+//!
+//! - [`error::ApiError`]: the one place a failure becomes an HTTP status and the envelope
+//!   `{"success":false,"data":{"error":"..."}}`; [`envelope::ApiOk`] is the success envelope.
+//! - [`json_body::JsonBody`]: the body extractor (400 on malformed JSON or wrong types, 413 on an
+//!   oversized body); GET handlers never take it, so a GET body is never parsed.
+//! - [`money`]: exact decimal parsing at the edge (cents and whole lots inside, no floats ever)
+//!   and JSON number emission (integral values as JSON integers).
+//! - [`identity`]: JWT verification (HS256 pinned, `exp`, `iat`, `sub` required) and the
+//!   [`identity::Caller`] extractor (`token` header, else `Authorization: Bearer`).
+//! - [`group_commit`]: one writer thread per store that commits a batch of jobs in one durable
+//!   transaction and answers each job only after the commit.
+//! - [`clock`], [`shutdown`], [`telemetry`], [`fallback`] (404/405 in the envelope).
+
+pub mod clock;
+pub mod envelope;
+pub mod error;
+pub mod fallback;
+pub mod group_commit;
+pub mod identity;
+pub mod ids;
+pub mod json_body;
+pub mod money;
+pub mod shutdown;
+pub mod telemetry;

@@ -1,0 +1,90 @@
+//! The portfolio port: what the HTTP handlers, the order role and settlement need. Business
+//! refusals are `Ok(Err(Refusal))` (a 400), outages are `Err` (a 500).
+
+use async_trait::async_trait;
+use contracts::{ShardOutcome, Side};
+
+use super::records::{StockTx, WalletTx};
+
+/// A business refusal, with the message for the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal(pub String);
+
+impl Refusal {
+    /// A refusal saying `message`.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self(message.into())
+    }
+}
+
+/// A use case's answer.
+pub type Decision<T> = anyhow::Result<Result<T, Refusal>>;
+
+/// A holding as the portfolio lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holding {
+    /// The stock.
+    pub stock_id: u64,
+    /// Its name.
+    pub stock_name: String,
+    /// Shares owned and not escrowed.
+    pub quantity: u64,
+}
+
+/// What an order wants escrowed before it is routed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EscrowRequest {
+    /// The owner.
+    pub user_id: u64,
+    /// The stock.
+    pub stock_id: u64,
+    /// Buy or sell.
+    pub side: Side,
+    /// Lots.
+    pub quantity: u64,
+    /// Limit price; `None` for market.
+    pub limit_price_cents: Option<u64>,
+}
+
+/// A granted escrow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Escrow {
+    /// The id of the order (its stock transaction id).
+    pub order_ref: u64,
+    /// Cash reserved (a market buy's spend cap).
+    pub cash_cents: u64,
+}
+
+/// The portfolio store.
+#[async_trait]
+pub trait PortfolioStore: Send + Sync + 'static {
+    /// Creates a stock; a duplicate name is refused. Returns its id.
+    async fn create_stock(&self, name: String) -> Decision<u64>;
+    /// Adds shares of an existing stock to a user's holdings.
+    async fn add_shares(&self, user_id: u64, stock_id: u64, quantity: u64) -> Decision<()>;
+    /// Adds cash to a user's wallet.
+    async fn deposit(&self, user_id: u64, amount_cents: u64) -> Decision<()>;
+    /// Reserves an order's cash or shares and allocates its id.
+    async fn reserve(&self, request: EscrowRequest) -> Decision<Escrow>;
+    /// Applies outcomes of one shard in sequence order; already applied ones are skipped.
+    async fn settle(&self, outcomes: Vec<ShardOutcome>) -> anyhow::Result<()>;
+    /// Releases escrow of orders no shard ever sequenced (after recovery only).
+    async fn release_orphans(&self) -> anyhow::Result<usize>;
+
+    /// The last outcome sequence of `shard` applied.
+    fn applied_through(&self, shard: u32) -> anyhow::Result<u64>;
+    /// The available cash of a user, in cents.
+    fn balance(&self, user_id: u64) -> anyhow::Result<u64>;
+    /// Holdings with a positive quantity, by stock name descending.
+    fn holdings(&self, user_id: u64) -> anyhow::Result<Vec<Holding>>;
+    /// Every stock: id and name.
+    fn stocks(&self) -> anyhow::Result<Vec<(u64, String)>>;
+    /// True when the stock exists.
+    fn stock_exists(&self, stock_id: u64) -> anyhow::Result<bool>;
+    /// A stock transaction by id.
+    fn stock_tx(&self, stock_tx_id: u64) -> anyhow::Result<Option<StockTx>>;
+    /// A user's stock transactions, oldest first.
+    fn stock_txs(&self, user_id: u64) -> anyhow::Result<Vec<StockTx>>;
+    /// A user's wallet transactions, oldest first.
+    fn wallet_txs(&self, user_id: u64) -> anyhow::Result<Vec<WalletTx>>;
+}

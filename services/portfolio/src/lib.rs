@@ -1,0 +1,52 @@
+//! Stocks, wallets, holdings, escrow, settlement, the ledger and the transaction histories.
+//!
+//! Invariants: cash is integer cents and shares whole lots, `(available, escrowed)` per wallet
+//! and holding, never negative (checked arithmetic; a refusal changes nothing). Cash of all
+//! users (available + escrowed) only changes by deposits; shares of a stock only by
+//! `addStockToUser`; trades move them between users. Each shard outcome is applied exactly once:
+//! the shard's watermark is written in the same transaction as its effects. Lists are ordered
+//! by a creation sequence, never by wall clock. Read paths see committed data only.
+
+pub mod config;
+pub mod domain;
+pub mod http;
+pub mod settler;
+pub mod store;
+
+use std::sync::Arc;
+
+use platform::group_commit::GroupCommitter;
+use platform::identity::Authenticator;
+
+pub use config::PortfolioConfig;
+pub use domain::ports::PortfolioStore;
+
+/// What the portfolio role needs at run time.
+#[derive(Clone)]
+pub struct PortfolioDeps {
+    /// The store.
+    pub store: Arc<dyn PortfolioStore>,
+    /// Token verification.
+    pub authenticator: Authenticator,
+}
+
+/// Opens the portfolio tables in `committer`'s database.
+pub fn connect(
+    _config: &PortfolioConfig,
+    committer: GroupCommitter,
+    authenticator: Authenticator,
+) -> anyhow::Result<PortfolioDeps> {
+    let store: Arc<dyn PortfolioStore> = Arc::new(store::RedbPortfolio::open(committer)?);
+    Ok(PortfolioDeps {
+        store,
+        authenticator,
+    })
+}
+
+/// The HTTP routes of the portfolio role.
+pub fn router(deps: &PortfolioDeps) -> axum::Router {
+    http::router(http::PortfolioState {
+        store: Arc::clone(&deps.store),
+        authenticator: deps.authenticator.clone(),
+    })
+}

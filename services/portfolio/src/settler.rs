@@ -1,0 +1,41 @@
+//! The settler of one shard: consumes its outcomes in order, settles a batch in one durable
+//! commit, then answers the waiting requests and publishes the shard's settled watermark.
+
+use std::sync::Arc;
+
+use contracts::embedded::Delivery;
+use tokio::sync::{mpsc, watch};
+
+use crate::domain::ports::PortfolioStore;
+
+/// Outcomes settled together at most.
+const MAX_BATCH: usize = 512;
+
+/// Runs until the delivery channel closes.
+pub async fn run(
+    store: Arc<dyn PortfolioStore>,
+    mut deliveries: mpsc::Receiver<Delivery>,
+    settled: watch::Sender<u64>,
+) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while deliveries.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let outcomes = batch.iter().map(|d| d.outcome.clone()).collect::<Vec<_>>();
+        let last = outcomes.last().map(|o| o.sequence);
+        if let Err(error) = store.settle(outcomes).await {
+            tracing::error!(
+                ?error,
+                "settlement failed; the waiting requests get an error"
+            );
+            batch.clear();
+            continue;
+        }
+        for delivery in batch.drain(..) {
+            if let Some(reply) = delivery.reply {
+                let _ = reply.send(delivery.outcome);
+            }
+        }
+        if let Some(last) = last {
+            settled.send_replace(last);
+        }
+    }
+}

@@ -1,0 +1,118 @@
+//! The embedded portfolio store (redb) behind [`PortfolioStore`]. Writes go through the group
+//! committer (one durable commit per batch); reads use read transactions (committed data only).
+
+mod queries;
+mod reserve;
+mod settle;
+pub mod tables;
+
+use async_trait::async_trait;
+use contracts::ShardOutcome;
+use platform::group_commit::GroupCommitter;
+use redb::ReadableTable;
+
+use crate::domain::ports::{Decision, Escrow, EscrowRequest, Holding, PortfolioStore};
+use crate::domain::records::{StockTx, WalletTx};
+use tables::Reservation;
+
+/// The portfolio in redb.
+pub struct RedbPortfolio {
+    committer: GroupCommitter,
+}
+
+impl RedbPortfolio {
+    /// Creates the tables if needed.
+    pub fn open(committer: GroupCommitter) -> anyhow::Result<Self> {
+        let txn = committer.database().begin_write()?;
+        tables::create_all(&txn)?;
+        txn.commit()?;
+        Ok(Self { committer })
+    }
+}
+
+#[async_trait]
+impl PortfolioStore for RedbPortfolio {
+    async fn create_stock(&self, name: String) -> Decision<u64> {
+        self.committer
+            .run(move |txn| reserve::create_stock(txn, &name))
+            .await?
+    }
+
+    async fn add_shares(&self, user_id: u64, stock_id: u64, quantity: u64) -> Decision<()> {
+        self.committer
+            .run(move |txn| reserve::add_shares(txn, user_id, stock_id, quantity))
+            .await?
+    }
+
+    async fn deposit(&self, user_id: u64, amount_cents: u64) -> Decision<()> {
+        self.committer
+            .run(move |txn| reserve::deposit(txn, user_id, amount_cents))
+            .await?
+    }
+
+    async fn reserve(&self, request: EscrowRequest) -> Decision<Escrow> {
+        self.committer
+            .run(move |txn| reserve::reserve(txn, &request))
+            .await?
+    }
+
+    async fn settle(&self, outcomes: Vec<ShardOutcome>) -> anyhow::Result<()> {
+        self.committer
+            .run(move |txn| {
+                outcomes
+                    .iter()
+                    .try_for_each(|outcome| settle::apply(txn, outcome))
+            })
+            .await?
+    }
+
+    async fn release_orphans(&self) -> anyhow::Result<usize> {
+        self.committer
+            .run(|txn| {
+                let mut orphans = Vec::new();
+                for entry in txn.open_table(tables::RESERVATIONS)?.iter()? {
+                    let (order_ref, bytes) = entry?;
+                    if tables::decode::<Reservation>(bytes.value())?.pending {
+                        orphans.push(order_ref.value());
+                    }
+                }
+                orphans
+                    .iter()
+                    .try_for_each(|order_ref| settle::release(txn, *order_ref))?;
+                Ok(orphans.len())
+            })
+            .await?
+    }
+
+    fn applied_through(&self, shard: u32) -> anyhow::Result<u64> {
+        queries::applied_through(self.committer.database(), shard)
+    }
+
+    fn balance(&self, user_id: u64) -> anyhow::Result<u64> {
+        queries::balance(self.committer.database(), user_id)
+    }
+
+    fn holdings(&self, user_id: u64) -> anyhow::Result<Vec<Holding>> {
+        queries::holdings(self.committer.database(), user_id)
+    }
+
+    fn stocks(&self) -> anyhow::Result<Vec<(u64, String)>> {
+        queries::stocks(self.committer.database())
+    }
+
+    fn stock_exists(&self, stock_id: u64) -> anyhow::Result<bool> {
+        queries::stock_exists(self.committer.database(), stock_id)
+    }
+
+    fn stock_tx(&self, stock_tx_id: u64) -> anyhow::Result<Option<StockTx>> {
+        queries::stock_tx(self.committer.database(), stock_tx_id)
+    }
+
+    fn stock_txs(&self, user_id: u64) -> anyhow::Result<Vec<StockTx>> {
+        queries::stock_txs(self.committer.database(), user_id)
+    }
+
+    fn wallet_txs(&self, user_id: u64) -> anyhow::Result<Vec<WalletTx>> {
+        queries::wallet_txs(self.committer.database(), user_id)
+    }
+}
