@@ -9,7 +9,7 @@ mod model;
 use model::Model;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::BTreeMap;
 use system_tests::app::spawn_app;
 use system_tests::checks::{expect_error, expect_ok_null};
@@ -254,7 +254,7 @@ impl Run {
                 "{context}: holdings of user {user}"
             );
             assert_eq!(
-                self.resting(user, account),
+                Self::resting(account),
                 self.model_resting(user),
                 "{context}: resting orders of user {user}"
             );
@@ -286,7 +286,7 @@ impl Run {
     }
 
     /// (order id, remaining) of the account's resting orders, sorted.
-    fn resting(&self, _user: usize, account: &AccountView) -> Vec<(String, u64)> {
+    fn resting(account: &AccountView) -> Vec<(String, u64)> {
         let mut resting: Vec<(String, u64)> = ledger::orders(account)
             .filter(|order| is_resting(&order["order_status"]))
             .map(|order| {
@@ -327,5 +327,4 @@ fn the_model_rejects_buys_that_only_own_asks_could_fill() {
     let fills = model.plan_market_buy(1, 0, 10).unwrap_or_default();
     assert_eq!(fills.len(), 1);
     assert!(model.plan_market_buy(1, 0, 11).is_none());
-    let _ = json!(null);
 }
