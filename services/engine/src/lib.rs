@@ -1,1 +1,31 @@
-//! placeholder
+//! Matching shards. Each shard is one thread, the single writer of its `matching::Engine` and of
+//! its own store, fed by a bounded channel.
+//!
+//! Invariants: the shard is the sequencer: it assigns the command sequence (dense from 1) and
+//! the core order ids (strictly increasing). A command's log entry and outcome are committed
+//! durably before the outcome leaves the shard (group commit: one commit per drained batch).
+//! Recovery restores the last snapshot, replays the log after it and refuses to start if the
+//! rebuilt books' state hash differs from the persisted one. Outcomes stay in the outbox until
+//! settlement's watermark passes them, so none is lost across a crash.
+
+pub mod config;
+pub mod domain;
+pub mod recovery;
+pub mod shard;
+pub mod state;
+pub mod store;
+
+pub use config::EngineConfig;
+pub use shard::Shard;
+
+use platform::clock::SharedClock;
+
+/// Opens and rebuilds every shard of `config`.
+pub fn connect(config: &EngineConfig, clock: &SharedClock) -> anyhow::Result<Vec<Shard>> {
+    (0..config.shard_count.max(1))
+        .map(|index| {
+            let path = config.data_dir.join(format!("shard-{index}.redb"));
+            recovery::open(index, &path, clock.clone())
+        })
+        .collect()
+}

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
 
 /// A failed request, by the status it maps to.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +48,17 @@ impl ApiError {
     }
 }
 
+#[derive(Serialize)]
+struct Failure {
+    success: bool,
+    data: ErrorData,
+}
+
+#[derive(Serialize)]
+struct ErrorData {
+    error: String,
+}
+
 impl From<anyhow::Error> for ApiError {
     fn from(error: anyhow::Error) -> Self {
         Self::Unexpected(error)
@@ -59,7 +70,12 @@ impl IntoResponse for ApiError {
         if let Self::Unexpected(cause) = &self {
             tracing::error!(error = ?cause, "request failed unexpectedly");
         }
-        let body = json!({"success": false, "data": {"error": self.to_string()}});
+        let body = Failure {
+            success: false,
+            data: ErrorData {
+                error: self.to_string(),
+            },
+        };
         (self.status(), Json(body)).into_response()
     }
 }
@@ -83,7 +99,7 @@ mod tests {
     async fn bad_request_is_400_in_the_envelope() {
         let (status, body) = body_of(ApiError::bad_request("nope")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
-        assert_eq!(body, r#"{"data":{"error":"nope"},"success":false}"#);
+        assert_eq!(body, r#"{"success":false,"data":{"error":"nope"}}"#);
     }
 
     #[tokio::test]

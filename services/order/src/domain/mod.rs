@@ -1,0 +1,4 @@
+//! Order rules: the parsed order, the shard port.
+
+pub mod order;
+pub mod ports;

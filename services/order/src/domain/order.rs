@@ -1,0 +1,110 @@
+//! A placed order as the domain sees it, parsed from the request, and how it ended.
+
+use contracts::{CommandResult, OrderType, PlaceOrder, SelfTrade, ShardOutcome, Side, TimeInForce};
+
+/// A validated order request (before escrow gives it an id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderRequest {
+    /// The stock.
+    pub stock_id: u64,
+    /// Buy or sell.
+    pub side: Side,
+    /// Limit price; `None` for market.
+    pub limit_price_cents: Option<u64>,
+    /// Lots.
+    pub quantity: u64,
+    /// Time in force.
+    pub time_in_force: TimeInForce,
+    /// Post only.
+    pub post_only: bool,
+    /// Self-trade prevention.
+    pub self_trade: SelfTrade,
+}
+
+impl OrderRequest {
+    /// The shard command once escrow granted `order_ref` (and `cash_cents` for a market buy).
+    pub fn to_place(self, order_ref: u64, user_id: u64, cash_cents: u64) -> PlaceOrder {
+        let order_type = match (self.limit_price_cents, self.side) {
+            (Some(price_cents), _) => OrderType::Limit { price_cents },
+            (None, Side::Buy) => OrderType::Market {
+                quote_cap_cents: Some(cash_cents),
+            },
+            (None, Side::Sell) => OrderType::Market {
+                quote_cap_cents: None,
+            },
+        };
+        PlaceOrder {
+            order_ref,
+            user_id,
+            stock_id: self.stock_id,
+            side: self.side,
+            order_type,
+            quantity: self.quantity,
+            time_in_force: self.time_in_force,
+            post_only: self.post_only,
+            self_trade: self.self_trade,
+        }
+    }
+}
+
+/// Why a placed order is answered with a 400 after the shard saw it, if it is.
+pub fn placement_refusal(outcome: &ShardOutcome, order_ref: u64) -> Option<String> {
+    if let CommandResult::Rejected { reason } = &outcome.result {
+        return Some(format!("order rejected: {reason}"));
+    }
+    let own_end = outcome
+        .ended
+        .iter()
+        .find(|end| end.order_ref == order_ref)?;
+    (own_end.filled == 0 && outcome.fills.is_empty())
+        .then(|| "order could not be filled: not enough shares offered by other users or insufficient funds".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use contracts::{EndReason, OrderEnded, ShardCommand};
+
+    fn outcome(ended: Vec<OrderEnded>) -> ShardOutcome {
+        let request = OrderRequest {
+            stock_id: 1,
+            side: Side::Buy,
+            limit_price_cents: None,
+            quantity: 5,
+            time_in_force: TimeInForce::Fok,
+            post_only: false,
+            self_trade: SelfTrade::Skip,
+        };
+        ShardOutcome {
+            version: 1,
+            shard: 0,
+            sequence: 1,
+            timestamp_ns: 0,
+            command: ShardCommand::Place(request.to_place(9, 1, 500)),
+            result: CommandResult::Accepted,
+            fills: vec![],
+            ended,
+        }
+    }
+
+    #[test]
+    fn an_unfilled_fok_is_refused_and_a_resting_order_is_not() {
+        let killed = OrderEnded {
+            order_ref: 9,
+            user_id: 1,
+            reason: EndReason::Expired,
+            filled: 0,
+            remaining: 5,
+        };
+        assert!(placement_refusal(&outcome(vec![killed]), 9).is_some());
+        assert!(placement_refusal(&outcome(vec![]), 9).is_none());
+    }
+
+    #[test]
+    fn a_market_buy_is_capped_by_its_escrow() {
+        let place = outcome(vec![]).command;
+        assert!(
+            matches!(place, ShardCommand::Place(p) if p.order_type == OrderType::Market { quote_cap_cents: Some(500) })
+        );
+    }
+}

@@ -1,0 +1,14 @@
+//! The shard port: how the order role reaches the matching shards.
+
+use async_trait::async_trait;
+use contracts::embedded::BestAsk;
+use contracts::{ShardCommand, ShardOutcome};
+
+/// The way to the shards. `Err` is an outage (the shard or settlement is gone).
+#[async_trait]
+pub trait ShardRouter: Send + Sync + 'static {
+    /// Sends `command` to its shard and resolves with its outcome once settled.
+    async fn execute(&self, command: ShardCommand) -> anyhow::Result<ShardOutcome>;
+    /// The best ask of every book of every shard.
+    async fn best_asks(&self) -> anyhow::Result<Vec<BestAsk>>;
+}

@@ -1,0 +1,38 @@
+//! `POST /engine/placeStockOrder`.
+
+use axum::extract::State;
+use contracts::ShardCommand;
+use platform::envelope::{ApiOk, ApiResult};
+use platform::error::ApiError;
+use platform::identity::Caller;
+use platform::json_body::JsonBody;
+use portfolio::domain::ports::EscrowRequest;
+
+use super::parse::{PlaceBody, order_request};
+use crate::OrderDeps;
+use crate::domain::order::placement_refusal;
+
+pub async fn place_stock_order(
+    State(deps): State<OrderDeps>,
+    caller: Caller,
+    JsonBody(body): JsonBody<PlaceBody>,
+) -> ApiResult<()> {
+    let request = order_request(body)?;
+    let escrow = deps
+        .portfolio
+        .reserve(EscrowRequest {
+            user_id: caller.user_id,
+            stock_id: request.stock_id,
+            side: request.side,
+            quantity: request.quantity,
+            limit_price_cents: request.limit_price_cents,
+        })
+        .await?
+        .map_err(|refusal| ApiError::BadRequest(refusal.0))?;
+    let place = request.to_place(escrow.order_ref, caller.user_id, escrow.cash_cents);
+    let outcome = deps.shards.execute(ShardCommand::Place(place)).await?;
+    match placement_refusal(&outcome, escrow.order_ref) {
+        Some(message) => Err(ApiError::BadRequest(message)),
+        None => Ok(ApiOk(())),
+    }
+}
