@@ -14,6 +14,8 @@ pub mod recovery;
 pub mod shard;
 pub mod state;
 pub mod store;
+#[cfg(test)]
+mod tests;
 
 pub use config::EngineConfig;
 pub use shard::Shard;

@@ -151,7 +151,8 @@ mod tests {
     #[test]
     fn rejects_bad_numbers() {
         for bad in [
-            "1e5", "\"NaN\"", "\"ten\"", "0", "-1", "1.001", "true", "\"\"", "+1", "1.",
+            "1e5", "\"1e5\"", "1E2", "\"NaN\"", "\"ten\"", "0", "-1", "1.001", "true", "\"\"",
+            "\"+1\"", "\"1.\"", "\" 1\"", "\"-0.5\"",
         ] {
             assert!(
                 parse_positive_cents(&raw(bad), "price").is_err(),

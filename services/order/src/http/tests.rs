@@ -1,1 +1,200 @@
-//! (tests below)
+//! Handler tests: the real portfolio on an in-memory store, a scripted fake shard.
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use contracts::embedded::BestAsk;
+use contracts::{CommandResult, EndReason, OrderEnded, ShardCommand, ShardOutcome};
+use http_body_util::BodyExt;
+use platform::identity::{Authenticator, Claims, KnownUsers};
+use portfolio::PortfolioStore;
+use tower::ServiceExt;
+
+use crate::OrderDeps;
+use crate::domain::ports::ShardRouter;
+
+struct Everyone;
+impl KnownUsers for Everyone {
+    fn exists(&self, _: u64) -> anyhow::Result<bool> {
+        Ok(true)
+    }
+}
+
+/// A shard that kills every market order, rests every limit order, and records what it got.
+#[derive(Default)]
+struct FakeShard {
+    seen: Mutex<Vec<ShardCommand>>,
+}
+
+#[async_trait]
+impl ShardRouter for FakeShard {
+    async fn execute(&self, command: ShardCommand) -> anyhow::Result<ShardOutcome> {
+        self.seen
+            .lock()
+            .map_err(|_| anyhow::anyhow!("poisoned"))?
+            .push(command);
+        let mut outcome = ShardOutcome {
+            version: 1,
+            shard: 0,
+            sequence: 1,
+            timestamp_ns: 0,
+            command,
+            result: CommandResult::Accepted,
+            fills: vec![],
+            ended: vec![],
+        };
+        if let ShardCommand::Place(place) = command {
+            if matches!(place.order_type, contracts::OrderType::Market { .. }) {
+                outcome.ended.push(OrderEnded {
+                    order_ref: place.order_ref,
+                    user_id: place.user_id,
+                    reason: EndReason::Expired,
+                    filled: 0,
+                    remaining: place.quantity,
+                });
+            }
+        }
+        Ok(outcome)
+    }
+
+    async fn best_asks(&self) -> anyhow::Result<Vec<BestAsk>> {
+        Ok(vec![BestAsk {
+            stock_id: 1,
+            price_cents: 13_550,
+        }])
+    }
+}
+
+struct App {
+    router: axum::Router,
+    token: String,
+    shard: Arc<FakeShard>,
+}
+
+async fn app() -> App {
+    let authenticator = Authenticator::new(b"s", Arc::new(Everyone));
+    let token = authenticator
+        .sign(&Claims {
+            sub: "7".to_owned(),
+            iat: 1,
+            exp: u64::MAX / 2,
+        })
+        .unwrap_or_default();
+    let store = portfolio::store::in_memory().unwrap_or_else(|e| panic!("store: {e}"));
+    let portfolio: Arc<dyn PortfolioStore> = Arc::new(store);
+    assert!(matches!(
+        portfolio.create_stock("Apple".to_owned()).await,
+        Ok(Ok(1))
+    ));
+    assert!(matches!(portfolio.add_shares(7, 1, 10).await, Ok(Ok(()))));
+    assert!(matches!(portfolio.deposit(7, 1_000).await, Ok(Ok(()))));
+    let shard = Arc::new(FakeShard::default());
+    let deps = OrderDeps {
+        portfolio,
+        shards: shard.clone(),
+        authenticator,
+    };
+    App {
+        router: super::router(deps),
+        token,
+        shard,
+    }
+}
+
+impl App {
+    async fn call(&self, method: &str, path: &str, body: &str) -> (StatusCode, String) {
+        let request = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("token", &self.token)
+            .body(Body::from(body.to_owned()))
+            .unwrap_or_else(|e| panic!("request: {e}"));
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .unwrap_or_else(|e| match e {});
+        let status = response.status();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        (status, String::from_utf8_lossy(&bytes).into_owned())
+    }
+
+    fn commands_seen(&self) -> usize {
+        self.shard
+            .seen
+            .lock()
+            .map(|seen| seen.len())
+            .unwrap_or(usize::MAX)
+    }
+}
+
+#[tokio::test]
+async fn invalid_orders_are_400_and_never_reach_a_shard() {
+    let app = app().await;
+    let bad = [
+        r#"{"stock_id":"1","is_buy":true,"order_type":"MARKET","quantity":1,"price":5}"#,
+        r#"{"stock_id":"1","is_buy":false,"order_type":"LIMIT","quantity":1}"#,
+        r#"{"stock_id":"1","is_buy":false,"order_type":"LIMIT","quantity":"ten","price":5}"#,
+        r#"{"stock_id":"1","is_buy":false,"order_type":"LIMIT","quantity":0,"price":5}"#,
+        r#"{"stock_id":"1","is_buy":false,"order_type":"LIMIT","quantity":1.5,"price":5}"#,
+        r#"{"stock_id":"1","is_buy":false,"order_type":"LIMIT","quantity":11,"price":5}"#,
+        r#"{"stock_id":"2","is_buy":false,"order_type":"LIMIT","quantity":1,"price":5}"#,
+        r#"{"stock_id":"1","is_buy":"no","order_type":"LIMIT","quantity":1,"price":5}"#,
+        r#"{"stock_id":"1","is_buy":false,"order_type":"STOP","quantity":1,"price":5}"#,
+    ];
+    for body in bad {
+        let (status, text) = app.call("POST", "/engine/placeStockOrder", body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body} -> {text}");
+    }
+    assert_eq!(app.commands_seen(), 0);
+}
+
+#[tokio::test]
+async fn a_resting_sell_is_200_and_an_unfilled_market_buy_is_400() {
+    let app = app().await;
+    let sell = r#"{"stock_id":"1","is_buy":false,"order_type":"LIMIT","quantity":4,"price":135.5}"#;
+    assert_eq!(
+        app.call("POST", "/engine/placeStockOrder", sell).await,
+        (StatusCode::OK, r#"{"success":true,"data":null}"#.to_owned())
+    );
+    let buy = r#"{"stock_id":1,"is_buy":true,"order_type":"MARKET","quantity":4,"price":null}"#;
+    assert_eq!(
+        app.call("POST", "/engine/placeStockOrder", buy).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(app.commands_seen(), 2);
+}
+
+#[tokio::test]
+async fn cancel_needs_an_open_order_of_the_caller() {
+    let app = app().await;
+    for body in [r#"{"stock_tx_id":"99"}"#, r#"{"stock_tx_id":"x"}"#, "{}"] {
+        assert_eq!(
+            app.call("POST", "/engine/cancelStockTransaction", body)
+                .await
+                .0,
+            StatusCode::BAD_REQUEST,
+            "{body}"
+        );
+    }
+    assert_eq!(app.commands_seen(), 0);
+}
+
+#[tokio::test]
+async fn prices_join_best_asks_with_names() {
+    let app = app().await;
+    let (status, body) = app.call("GET", "/transaction/getStockPrices", "").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        body,
+        r#"{"success":true,"data":[{"stock_id":"1","stock_name":"Apple","current_price":135.5}]}"#
+    );
+}

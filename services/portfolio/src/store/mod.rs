@@ -5,6 +5,8 @@ mod queries;
 mod reserve;
 mod settle;
 pub mod tables;
+#[cfg(test)]
+mod tests;
 
 use async_trait::async_trait;
 use contracts::ShardOutcome;
@@ -115,4 +117,18 @@ impl PortfolioStore for RedbPortfolio {
     fn wallet_txs(&self, user_id: u64) -> anyhow::Result<Vec<WalletTx>> {
         queries::wallet_txs(self.committer.database(), user_id)
     }
+}
+
+/// A store on redb's in-memory backend (tests and throwaway runs); nothing survives the process.
+pub fn in_memory() -> anyhow::Result<RedbPortfolio> {
+    let database =
+        redb::Database::builder().create_with_backend(redb::backends::InMemoryBackend::new())?;
+    let committer = GroupCommitter::start(std::sync::Arc::new(database), "portfolio-memory")?;
+    RedbPortfolio::open(committer)
+}
+
+/// A store on redb's in-memory backend, for tests.
+#[cfg(test)]
+pub(crate) fn test_store() -> RedbPortfolio {
+    in_memory().unwrap_or_else(|e| panic!("in-memory store: {e}"))
 }
