@@ -11,12 +11,14 @@ mod secret;
 mod wiring;
 
 use std::future::Future;
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use platform::envelope::ApiOk;
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 
 pub use config::Config;
 
@@ -28,7 +30,12 @@ pub fn raise_open_files_limit() {
     }
 }
 
-/// Runs the exchange on `listener` until `shutdown` resolves.
+/// How long in-flight requests may finish after the shutdown signal. Keep-alive clients that go
+/// on sending would otherwise hold the process forever; every acknowledged change is already
+/// durable, so stopping after the grace loses nothing.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(5);
+
+/// Runs the exchange on `listener` until `shutdown` resolves (plus at most the grace period).
 pub async fn run(
     config: Config,
     listener: TcpListener,
@@ -37,9 +44,23 @@ pub async fn run(
     let roles = wiring::start(&config).await?;
     let app = app(&roles);
     tracing::info!(addr = %listener.local_addr()?, "accepting requests");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let (stop, stopped) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop.send(true);
+    });
+    let mut graceful = stopped.clone();
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let _ = graceful.wait_for(|stop| *stop).await;
+    });
+    let mut deadline = stopped;
+    tokio::select! {
+        served = server => served?,
+        _ = async move {
+            let _ = deadline.wait_for(|stop| *stop).await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => tracing::warn!("connections still open after the grace period; stopping anyway"),
+    }
     tracing::info!("stopped");
     Ok(())
 }
