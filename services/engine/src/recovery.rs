@@ -19,16 +19,11 @@ pub fn open(index: u32, path: &Path, clock: SharedClock) -> anyhow::Result<Shard
         Some(snapshot) => ShardState::restore(index, snapshot),
         None => ShardState::new(index),
     };
+    let checkpoint = persisted.state_hash;
+    verify(index, &state, checkpoint)?;
     for logged in &persisted.log {
         state.execute(logged);
-    }
-    if let Some(expected) = persisted.state_hash {
-        if expected != state.state_hash() {
-            bail!(
-                "shard {index}: rebuilt books hash {:#x}, persisted {expected:#x}",
-                state.state_hash()
-            );
-        }
+        verify(index, &state, checkpoint)?;
     }
     tracing::info!(
         shard = index,
@@ -42,6 +37,27 @@ pub fn open(index: u32, path: &Path, clock: SharedClock) -> anyhow::Result<Shard
         store,
         clock,
     })
+}
+
+/// At the checkpoint's sequence, the books must hash to the checkpoint's value.
+fn verify(index: u32, state: &ShardState, checkpoint: Option<(u64, u64)>) -> anyhow::Result<()> {
+    match checkpoint {
+        Some((sequence, expected)) if sequence == state.sequence() => {
+            let rebuilt = state.state_hash();
+            if rebuilt != expected {
+                bail!(
+                    "shard {index}: rebuilt books hash {rebuilt:#x} at sequence {sequence}, persisted {expected:#x}"
+                );
+            }
+            tracing::info!(
+                shard = index,
+                sequence,
+                "rebuilt books match the persisted hash"
+            );
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 impl Shard {

@@ -13,6 +13,8 @@ use crate::store::{Batch, ShardStore};
 const MAX_BATCH: usize = 1024;
 /// Commands between two snapshots.
 const SNAPSHOT_EVERY: u64 = 20_000;
+/// Commands between two hash checkpoints (hashing walks every book: O(resting orders)).
+const HASH_EVERY: u64 = 1_000;
 
 /// A shard ready to run.
 pub struct Shard {
@@ -29,6 +31,7 @@ struct Loop {
     settled: watch::Receiver<u64>,
     pruned_through: u64,
     last_snapshot: u64,
+    last_hash: u64,
 }
 
 impl Shard {
@@ -42,12 +45,14 @@ impl Shard {
         let pruned_through = *settled.borrow();
         let last_snapshot = self.state.sequence();
         let name = format!("shard-{}", self.index);
+        let last_hash = last_snapshot;
         let runner = Loop {
             shard: self,
             deliveries,
             settled,
             pruned_through,
             last_snapshot,
+            last_hash,
         };
         std::thread::Builder::new()
             .name(name)
@@ -119,9 +124,11 @@ impl Loop {
         let sequence = self.shard.state.sequence();
         let snapshot =
             (sequence - self.last_snapshot >= SNAPSHOT_EVERY).then(|| self.shard.state.snapshot());
+        let checkpoint = snapshot.is_some() || sequence - self.last_hash >= HASH_EVERY;
+        let state_hash = checkpoint.then(|| (sequence, self.shard.state.state_hash()));
         let batch = Batch {
             entries,
-            state_hash: self.shard.state.state_hash(),
+            state_hash,
             prune,
             snapshot: snapshot.as_ref(),
         };
@@ -136,6 +143,9 @@ impl Loop {
         self.pruned_through = self.pruned_through.max(settled);
         if snapshot.is_some() {
             self.last_snapshot = sequence;
+        }
+        if checkpoint {
+            self.last_hash = sequence;
         }
         true
     }

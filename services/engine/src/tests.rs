@@ -125,7 +125,7 @@ fn a_reopened_shard_has_the_same_books_and_keeps_unsettled_outcomes() {
         let snapshot = shard.state.snapshot();
         let batch = Batch {
             entries: first,
-            state_hash: 0,
+            state_hash: None,
             prune: None,
             snapshot: None,
         };
@@ -135,7 +135,7 @@ fn a_reopened_shard_has_the_same_books_and_keeps_unsettled_outcomes() {
             .unwrap_or_else(|e| panic!("write: {e}"));
         let batch = Batch {
             entries: rest,
-            state_hash: shard.state.state_hash(),
+            state_hash: Some((5, shard.state.state_hash())),
             prune: Some(1..=1),
             snapshot: Some(&snapshot),
         };
@@ -148,7 +148,11 @@ fn a_reopened_shard_has_the_same_books_and_keeps_unsettled_outcomes() {
     let reopened = recovery::open(0, &path, clock).unwrap_or_else(|e| panic!("reopen: {e}"));
     assert_eq!(reopened.state.state_hash(), expected_hash);
     assert_eq!(reopened.state.sequence(), 5);
-    assert_eq!(reopened.state.next_order_id(), 5, "four places took core ids 1..=4");
+    assert_eq!(
+        reopened.state.next_order_id(),
+        5,
+        "four places took core ids 1..=4"
+    );
     let unsettled = reopened.unsettled(2).unwrap_or_default();
     assert_eq!(
         unsettled.iter().map(|o| o.sequence).collect::<Vec<_>>(),

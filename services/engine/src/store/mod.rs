@@ -14,15 +14,15 @@ const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("shard_log");
 const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("shard_outbox");
 /// 0 -> postcard `ShardSnapshot`.
 const SNAPSHOT: TableDefinition<u64, &[u8]> = TableDefinition::new("shard_snapshot");
-/// "state_hash" -> the books' hash after the last committed batch.
+/// "hash_sequence" and "state_hash": the books' hash after that sequence (checkpointed).
 const META: TableDefinition<&str, u64> = TableDefinition::new("shard_meta");
 
 /// What a batch writes.
 pub struct Batch<'a> {
     /// The commands and their outcomes, in sequence order.
     pub entries: &'a [(LoggedCommand, ShardOutcome)],
-    /// The books' hash after the batch.
-    pub state_hash: u64,
+    /// A hash checkpoint `(sequence, books' hash)`, written every so often (hashing is O(books)).
+    pub state_hash: Option<(u64, u64)>,
     /// Outbox entries in this range are settled and can go.
     pub prune: Option<std::ops::RangeInclusive<u64>>,
     /// A new snapshot (the log up to it is dropped).
@@ -35,8 +35,8 @@ pub struct Persisted {
     pub snapshot: Option<ShardSnapshot>,
     /// Commands after it, in order.
     pub log: Vec<LoggedCommand>,
-    /// The books' hash after the last batch.
-    pub state_hash: Option<u64>,
+    /// The last hash checkpoint `(sequence, books' hash)`.
+    pub state_hash: Option<(u64, u64)>,
 }
 
 /// One shard's redb database.
@@ -68,7 +68,10 @@ impl ShardStore {
         for entry in txn.open_table(LOG)?.iter()? {
             log.push(postcard::from_bytes(entry?.1.value())?);
         }
-        let state_hash = txn.open_table(META)?.get("state_hash")?.map(|v| v.value());
+        let meta = txn.open_table(META)?;
+        let sequence = meta.get("hash_sequence")?.map(|v| v.value());
+        let hash = meta.get("state_hash")?.map(|v| v.value());
+        let state_hash = sequence.zip(hash);
         Ok(Persisted {
             snapshot,
             log,
@@ -109,8 +112,11 @@ impl ShardStore {
                     .insert(0, postcard::to_stdvec(snapshot)?.as_slice())?;
                 log.retain(|sequence, _| sequence > snapshot.sequence)?;
             }
-            txn.open_table(META)?
-                .insert("state_hash", batch.state_hash)?;
+            if let Some((sequence, hash)) = batch.state_hash {
+                let mut meta = txn.open_table(META)?;
+                meta.insert("hash_sequence", sequence)?;
+                meta.insert("state_hash", hash)?;
+            }
         }
         txn.commit()?;
         Ok(())
