@@ -14,7 +14,6 @@ use std::future::Future;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::DefaultBodyLimit;
 use axum::routing::get;
 use platform::envelope::ApiOk;
 use tokio::net::TcpListener;
@@ -72,5 +71,4 @@ fn app(roles: &wiring::Roles) -> Router {
         .merge(portfolio::router(&roles.portfolio))
         .merge(order::router(&roles.order));
     platform::fallback::with_fallbacks(routes)
-        .layer(DefaultBodyLimit::max(platform::json_body::MAX_BODY_BYTES))
 }

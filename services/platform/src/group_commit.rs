@@ -1,13 +1,17 @@
 //! Group commit over a redb database: one writer thread drains a batch of jobs, runs them all in
 //! one write transaction, commits once (durably) and only then answers every job.
 //!
+//! A job may be volatile ([`GroupCommitter::run_volatile`]): it is answered after a commit that
+//! is not fsync'd, and becomes durable with the next durable commit of the same database (redb
+//! commits are ordered). A batch is committed durably when any of its jobs asks for it.
+//!
 //! A job must not panic and must leave the transaction untouched when it refuses its request
 //! (check first, then write): jobs of one batch share the transaction. If the commit fails, every
 //! job of the batch gets [`CommitError`] and nothing of the batch is applied.
 
 use std::sync::Arc;
 
-use redb::{Database, WriteTransaction};
+use redb::{Database, Durability, WriteTransaction};
 use tokio::sync::{mpsc, oneshot};
 
 /// Jobs queued at most (back-pressure beyond that).
@@ -16,7 +20,12 @@ const QUEUE_DEPTH: usize = 4096;
 const MAX_BATCH: usize = 1024;
 
 type Reply = Box<dyn FnOnce() + Send>;
-type Job = Box<dyn FnOnce(&WriteTransaction) -> Reply + Send>;
+type Work = Box<dyn FnOnce(&WriteTransaction) -> Reply + Send>;
+
+struct Job {
+    durable: bool,
+    work: Work,
+}
 
 /// The store could not commit (or its writer is gone): an outage, not the client's fault.
 #[derive(Debug, thiserror::Error)]
@@ -52,14 +61,35 @@ impl GroupCommitter {
         R: Send + 'static,
         F: FnOnce(&WriteTransaction) -> R + Send + 'static,
     {
+        self.submit(true, job).await
+    }
+
+    /// Runs `job` in the next batch; resolves once the batch is committed, durable or not.
+    /// Only for changes that recovery can rebuild if they are lost (see the module docs).
+    pub async fn run_volatile<R, F>(&self, job: F) -> Result<R, CommitError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&WriteTransaction) -> R + Send + 'static,
+    {
+        self.submit(false, job).await
+    }
+
+    async fn submit<R, F>(&self, durable: bool, job: F) -> Result<R, CommitError>
+    where
+        R: Send + 'static,
+        F: FnOnce(&WriteTransaction) -> R + Send + 'static,
+    {
         let (sender, receiver) = oneshot::channel();
-        let boxed: Job = Box::new(move |txn| {
+        let work: Work = Box::new(move |txn| {
             let result = job(txn);
             Box::new(move || {
                 let _ = sender.send(result);
             })
         });
-        self.jobs.send(boxed).await.map_err(|_| CommitError)?;
+        self.jobs
+            .send(Job { durable, work })
+            .await
+            .map_err(|_| CommitError)?;
         receiver.await.map_err(|_| CommitError)
     }
 }
@@ -79,7 +109,8 @@ fn write_loop(database: &Database, mut receiver: mpsc::Receiver<Job>) {
 }
 
 fn commit_batch(database: &Database, batch: &mut Vec<Job>) {
-    let txn = match database.begin_write() {
+    let durable = batch.iter().any(|job| job.durable);
+    let mut txn = match database.begin_write() {
         Ok(txn) => txn,
         Err(error) => {
             tracing::error!(%error, "cannot begin a write transaction");
@@ -87,7 +118,17 @@ fn commit_batch(database: &Database, batch: &mut Vec<Job>) {
             return;
         }
     };
-    let replies: Vec<Reply> = batch.drain(..).map(|job| job(&txn)).collect();
+    let durability = if durable {
+        Durability::Immediate
+    } else {
+        Durability::None
+    };
+    if let Err(error) = txn.set_durability(durability) {
+        tracing::error!(%error, "cannot set the durability of a batch");
+        batch.clear();
+        return;
+    }
+    let replies: Vec<Reply> = batch.drain(..).map(|job| (job.work)(&txn)).collect();
     match txn.commit() {
         Ok(()) => replies.into_iter().for_each(|reply| reply()),
         Err(error) => tracing::error!(%error, "group commit failed; the batch is refused"),

@@ -1,6 +1,9 @@
 //! The embedded users store (redb), behind [`UserStore`] and [`KnownUsers`].
 
+use std::sync::RwLock;
+
 use async_trait::async_trait;
+use rustc_hash::FxHashSet;
 use platform::group_commit::GroupCommitter;
 use platform::identity::KnownUsers;
 use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
@@ -23,9 +26,11 @@ struct UserRecord {
     password_hash: String,
 }
 
-/// Users in redb.
+/// Users in redb, with a positive cache of existing ids for token checks (users are never
+/// deleted; a deletion path would have to evict from it).
 pub struct RedbUsers {
     committer: GroupCommitter,
+    known: RwLock<FxHashSet<u64>>,
 }
 
 impl RedbUsers {
@@ -36,7 +41,10 @@ impl RedbUsers {
         txn.open_table(NAMES)?;
         txn.open_table(META)?;
         txn.commit()?;
-        Ok(Self { committer })
+        Ok(Self {
+            committer,
+            known: RwLock::new(FxHashSet::default()),
+        })
     }
 }
 
@@ -97,7 +105,16 @@ impl UserStore for RedbUsers {
 
 impl KnownUsers for RedbUsers {
     fn exists(&self, user_id: u64) -> anyhow::Result<bool> {
+        if self.known.read().is_ok_and(|known| known.contains(&user_id)) {
+            return Ok(true);
+        }
         let txn = self.committer.database().begin_read()?;
-        Ok(txn.open_table(USERS)?.get(user_id)?.is_some())
+        let exists = txn.open_table(USERS)?.get(user_id)?.is_some();
+        if exists {
+            if let Ok(mut known) = self.known.write() {
+                known.insert(user_id);
+            }
+        }
+        Ok(exists)
     }
 }

@@ -53,8 +53,9 @@ impl PortfolioStore for RedbPortfolio {
     }
 
     async fn reserve(&self, request: EscrowRequest) -> Decision<Escrow> {
+        // Volatile: a lost reservation is rebuilt from the shard's outcome (settle.rs).
         self.committer
-            .run(move |txn| reserve::reserve(txn, &request))
+            .run_volatile(move |txn| reserve::reserve(txn, &request))
             .await?
     }
 

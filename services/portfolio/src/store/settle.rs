@@ -41,15 +41,11 @@ fn apply_place(
     place: &PlaceOrder,
     outcome: &ShardOutcome,
 ) -> anyhow::Result<()> {
-    let Some(mut reservation) =
-        tables::get_decoded::<Reservation>(txn, tables::RESERVATIONS, place.order_ref)?
-    else {
-        tracing::error!(
-            order_ref = place.order_ref,
-            "accepted order without a reservation"
-        );
-        return Ok(());
-    };
+    let mut reservation =
+        match tables::get_decoded::<Reservation>(txn, tables::RESERVATIONS, place.order_ref)? {
+            Some(reservation) => reservation,
+            None => rebuild_reservation(txn, place)?,
+        };
     reservation.pending = false;
     tables::put_encoded(txn, tables::RESERVATIONS, place.order_ref, &reservation)?;
     let died_unfilled = outcome.fills.is_empty()
@@ -64,6 +60,47 @@ fn apply_place(
         settle_fill(txn, fill, place.stock_id, outcome.timestamp_ns)?;
     }
     apply_ends(txn, &outcome.ended)
+}
+
+/// Escrow is reserved by a volatile commit (made durable by the next durable one). If a crash
+/// lost it, no durable portfolio change came after it, so every lost reservation fits again:
+/// re-reserve what the command says, and keep the id counter past its order ref.
+fn rebuild_reservation(txn: &WriteTransaction, place: &PlaceOrder) -> anyhow::Result<Reservation> {
+    tracing::warn!(
+        order_ref = place.order_ref,
+        "rebuilding a reservation lost in a crash"
+    );
+    tables::bump(txn, counter::STOCK_TX_ID, place.order_ref)?;
+    let (mut cash_cents, mut shares) = match (place.side, place.order_type) {
+        (Side::Sell, _) => (0, place.quantity),
+        (Side::Buy, OrderType::Market { quote_cap_cents }) => (quote_cap_cents.unwrap_or(0), 0),
+        (Side::Buy, OrderType::Limit { price_cents }) => {
+            let notional = u128::from(price_cents) * u128::from(place.quantity);
+            (u64::try_from(notional).unwrap_or(u64::MAX), 0)
+        }
+    };
+    let (cash, escrowed_cash) = tables::wallet(txn, place.user_id)?;
+    cash_cents = cash_cents.min(cash);
+    tables::put_wallet(
+        txn,
+        place.user_id,
+        (cash - cash_cents, escrowed_cash.saturating_add(cash_cents)),
+    )?;
+    let (lots, escrowed_lots) = tables::holding(txn, place.user_id, place.stock_id)?;
+    shares = shares.min(lots);
+    tables::put_holding(
+        txn,
+        place.user_id,
+        place.stock_id,
+        (lots - shares, escrowed_lots.saturating_add(shares)),
+    )?;
+    Ok(Reservation {
+        user_id: place.user_id,
+        stock_id: place.stock_id,
+        cash_cents,
+        shares,
+        pending: false,
+    })
 }
 
 fn create_order_record(

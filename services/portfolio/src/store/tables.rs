@@ -79,6 +79,16 @@ pub fn next(txn: &WriteTransaction, name: &str) -> anyhow::Result<u64> {
     Ok(value)
 }
 
+/// Makes counter `name` hand out values above `used` from now on.
+pub fn bump(txn: &WriteTransaction, name: &str, used: u64) -> anyhow::Result<()> {
+    let mut meta = txn.open_table(META)?;
+    let next = meta.get(name)?.map_or(1, |v| v.value());
+    if next <= used {
+        meta.insert(name, used + 1)?;
+    }
+    Ok(())
+}
+
 /// The watermark key of `shard`.
 pub fn applied_key(shard: u32) -> String {
     format!("applied_through/{shard}")

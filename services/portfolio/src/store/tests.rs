@@ -241,3 +241,42 @@ async fn orphaned_escrow_is_released_and_overselling_is_refused() {
     assert_eq!(store.release_orphans().await.ok(), Some(1));
     assert_eq!(store.holdings(SELLER).unwrap_or_default()[0].quantity, 3);
 }
+
+#[tokio::test]
+async fn a_reservation_lost_in_a_crash_is_rebuilt_from_the_outcome() {
+    let store = test_store();
+    ok(store.create_stock("Apple".to_owned()).await);
+    ok(store.add_shares(SELLER, 1, 10).await);
+    let lost_ref = 40;
+    let sell = place(
+        lost_ref,
+        SELLER,
+        Side::Sell,
+        OrderType::Limit { price_cents: 500 },
+        6,
+    );
+    store
+        .settle(vec![outcome(1, sell, vec![], vec![])])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        store.holdings(SELLER).unwrap_or_default()[0].quantity,
+        4,
+        "6 shares escrowed again"
+    );
+    assert_eq!(
+        store.stock_tx(lost_ref).ok().flatten().map(|tx| tx.status),
+        Some(OrderStatus::InProgress)
+    );
+    let next = EscrowRequest {
+        user_id: SELLER,
+        stock_id: 1,
+        side: Side::Sell,
+        quantity: 1,
+        limit_price_cents: Some(1),
+    };
+    assert!(
+        ok(store.reserve(next).await).order_ref > lost_ref,
+        "ids never collide with the lost one"
+    );
+}
