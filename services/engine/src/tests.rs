@@ -159,3 +159,31 @@ fn a_reopened_shard_has_the_same_books_and_keeps_unsettled_outcomes() {
         vec![3, 4, 5]
     );
 }
+
+#[test]
+fn a_shard_whose_rebuilt_books_do_not_match_the_checkpoint_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let path = dir.path().join("shard-0.redb");
+    let clock: SharedClock = Arc::new(FixedClock);
+    {
+        let mut shard =
+            recovery::open(0, &path, clock.clone()).unwrap_or_else(|e| panic!("open: {e}"));
+        let entries: Vec<_> = script()
+            .into_iter()
+            .map(|c| shard.state.process(c, 1))
+            .collect();
+        let wrong = shard.state.state_hash() ^ 1;
+        let batch = Batch {
+            entries: &entries,
+            state_hash: Some((5, wrong)),
+            prune: None,
+            snapshot: None,
+        };
+        shard
+            .store
+            .write(&batch)
+            .unwrap_or_else(|e| panic!("write: {e}"));
+    }
+    let reopened = recovery::open(0, &path, clock);
+    assert!(reopened.is_err_and(|e| e.to_string().contains("hash")));
+}
