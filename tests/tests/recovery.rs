@@ -96,7 +96,7 @@ fn state_survives_kill9_and_resting_orders_still_match() {
         (&resting_ask, &json!(30)),
         "the resting 141.5 ask matched after the restart"
     );
-    expect_ok_null(&seller.place_sell(&apple, 1, 150));
+    expect_ok_null(&seller.place_sell(&google, 1, 150));
     assert_fresh_ids_are_unique(&traders);
 }
 
