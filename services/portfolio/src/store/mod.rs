@@ -4,7 +4,7 @@
 mod queries;
 mod reserve;
 mod settle;
-pub mod tables;
+mod tables;
 #[cfg(test)]
 mod tests;
 
@@ -15,7 +15,7 @@ use redb::ReadableTable;
 
 use crate::domain::ports::{Decision, Escrow, EscrowRequest, Holding, PortfolioStore};
 use crate::domain::records::{StockTx, WalletTx};
-use tables::Reservation;
+use tables::{Reservation, Tables};
 
 /// The portfolio in redb.
 pub struct RedbPortfolio {
@@ -26,7 +26,7 @@ impl RedbPortfolio {
     /// Creates the tables if needed.
     pub fn open(committer: GroupCommitter) -> anyhow::Result<Self> {
         let txn = committer.database().begin_write()?;
-        tables::create_all(&txn)?;
+        drop(Tables::open(&txn)?);
         txn.commit()?;
         Ok(Self { committer })
     }
@@ -36,35 +36,45 @@ impl RedbPortfolio {
 impl PortfolioStore for RedbPortfolio {
     async fn create_stock(&self, name: String) -> Decision<u64> {
         self.committer
-            .run(move |txn| reserve::create_stock(txn, &name))
+            .run(move |txn| {
+                Tables::open(txn).and_then(|mut t| reserve::create_stock(&mut t, &name))
+            })
             .await?
     }
 
     async fn add_shares(&self, user_id: u64, stock_id: u64, quantity: u64) -> Decision<()> {
         self.committer
-            .run(move |txn| reserve::add_shares(txn, user_id, stock_id, quantity))
+            .run(move |txn| {
+                Tables::open(txn)
+                    .and_then(|mut t| reserve::add_shares(&mut t, user_id, stock_id, quantity))
+            })
             .await?
     }
 
     async fn deposit(&self, user_id: u64, amount_cents: u64) -> Decision<()> {
         self.committer
-            .run(move |txn| reserve::deposit(txn, user_id, amount_cents))
+            .run(move |txn| {
+                Tables::open(txn).and_then(|mut t| reserve::deposit(&mut t, user_id, amount_cents))
+            })
             .await?
     }
 
     async fn reserve(&self, request: EscrowRequest) -> Decision<Escrow> {
         // Volatile: a lost reservation is rebuilt from the shard's outcome (settle.rs).
         self.committer
-            .run_volatile(move |txn| reserve::reserve(txn, &request))
+            .run_volatile(move |txn| {
+                Tables::open(txn).and_then(|mut t| reserve::reserve(&mut t, &request))
+            })
             .await?
     }
 
     async fn settle(&self, outcomes: Vec<ShardOutcome>) -> anyhow::Result<()> {
         self.committer
             .run(move |txn| {
+                let mut t = Tables::open(txn)?;
                 outcomes
                     .iter()
-                    .try_for_each(|outcome| settle::apply(txn, outcome))
+                    .try_for_each(|outcome| settle::apply(&mut t, outcome))
             })
             .await?
     }
@@ -73,7 +83,8 @@ impl PortfolioStore for RedbPortfolio {
         self.committer
             .run(|txn| {
                 let mut orphans = Vec::new();
-                for entry in txn.open_table(tables::RESERVATIONS)?.iter()? {
+                let mut t = Tables::open(txn)?;
+                for entry in t.reservations.iter()? {
                     let (order_ref, bytes) = entry?;
                     if tables::decode::<Reservation>(bytes.value())?.pending {
                         orphans.push(order_ref.value());
@@ -81,7 +92,7 @@ impl PortfolioStore for RedbPortfolio {
                 }
                 orphans
                     .iter()
-                    .try_for_each(|order_ref| settle::release(txn, *order_ref))?;
+                    .try_for_each(|order_ref| settle::release(&mut t, *order_ref))?;
                 Ok(orphans.len())
             })
             .await?

@@ -9,68 +9,63 @@ use contracts::{
     CommandResult, EndReason, Fill, OrderEnded, OrderType, PlaceOrder, ShardCommand, ShardOutcome,
     Side,
 };
-use redb::{ReadableTable, WriteTransaction};
+use redb::ReadableTable;
 
-use super::tables::{self, Reservation, counter};
+use super::tables::{self, Reservation, Tables, counter};
 use crate::domain::records::{self, FillRecord, OrderStatus, RecordOrderType, StockTx, WalletTx};
 
 /// Applies `outcome` unless its shard's watermark already covers it.
-pub fn apply(txn: &WriteTransaction, outcome: &ShardOutcome) -> anyhow::Result<()> {
+pub fn apply(t: &mut Tables<'_>, outcome: &ShardOutcome) -> anyhow::Result<()> {
     let key = tables::applied_key(outcome.shard);
-    let applied = txn
-        .open_table(tables::META)?
-        .get(key.as_str())?
-        .map_or(0, |v| v.value());
+    let applied = t.meta.get(key.as_str())?.map_or(0, |v| v.value());
     if outcome.sequence <= applied {
         return Ok(());
     }
     match (&outcome.command, &outcome.result) {
-        (ShardCommand::Place(place), CommandResult::Accepted) => apply_place(txn, place, outcome)?,
+        (ShardCommand::Place(place), CommandResult::Accepted) => apply_place(t, place, outcome)?,
         (ShardCommand::Place(place), CommandResult::Rejected { .. }) => {
-            release(txn, place.order_ref)?
+            release(t, place.order_ref)?
         }
-        (ShardCommand::Cancel(_), _) => apply_ends(txn, &outcome.ended)?,
+        (ShardCommand::Cancel(_), _) => apply_ends(t, &outcome.ended)?,
     }
-    txn.open_table(tables::META)?
-        .insert(key.as_str(), outcome.sequence)?;
+    t.meta.insert(key.as_str(), outcome.sequence)?;
     Ok(())
 }
 
 fn apply_place(
-    txn: &WriteTransaction,
+    t: &mut Tables<'_>,
     place: &PlaceOrder,
     outcome: &ShardOutcome,
 ) -> anyhow::Result<()> {
-    let mut reservation =
-        match tables::get_decoded::<Reservation>(txn, tables::RESERVATIONS, place.order_ref)? {
-            Some(reservation) => reservation,
-            None => rebuild_reservation(txn, place)?,
-        };
+    let mut reservation = match t.reservation(place.order_ref)? {
+        Some(reservation) => reservation,
+        None => rebuild_reservation(t, place)?,
+    };
     reservation.pending = false;
-    tables::put_encoded(txn, tables::RESERVATIONS, place.order_ref, &reservation)?;
+    t.put_reservation(place.order_ref, &reservation)?;
     let died_unfilled = outcome.fills.is_empty()
         && outcome
             .ended
             .iter()
             .any(|e| e.order_ref == place.order_ref && e.filled == 0);
     if !died_unfilled {
-        create_order_record(txn, place, outcome.timestamp_ns)?;
+        create_order_record(t, place, outcome.timestamp_ns)?;
     }
     for fill in &outcome.fills {
-        settle_fill(txn, fill, place.stock_id, outcome.timestamp_ns)?;
+        settle_fill(t, fill, place.stock_id, outcome.timestamp_ns)?;
     }
-    apply_ends(txn, &outcome.ended)
+    apply_ends(t, &outcome.ended)
 }
 
 /// Escrow is reserved by a volatile commit (made durable by the next durable one). If a crash
 /// lost it, no durable portfolio change came after it, so every lost reservation fits again:
 /// re-reserve what the command says, and keep the id counter past its order ref.
-fn rebuild_reservation(txn: &WriteTransaction, place: &PlaceOrder) -> anyhow::Result<Reservation> {
+fn rebuild_reservation(t: &mut Tables<'_>, place: &PlaceOrder) -> anyhow::Result<Reservation> {
     tracing::warn!(
         order_ref = place.order_ref,
         "rebuilding a reservation lost in a crash"
     );
-    tables::bump(txn, counter::STOCK_TX_ID, place.order_ref)?;
+    t.bump(counter::STOCK_TX_ID, place.order_ref)?;
     let (mut cash_cents, mut shares) = match (place.side, place.order_type) {
         (Side::Sell, _) => (0, place.quantity),
         (Side::Buy, OrderType::Market { quote_cap_cents }) => (quote_cap_cents.unwrap_or(0), 0),
@@ -79,17 +74,15 @@ fn rebuild_reservation(txn: &WriteTransaction, place: &PlaceOrder) -> anyhow::Re
             (u64::try_from(notional).unwrap_or(u64::MAX), 0)
         }
     };
-    let (cash, escrowed_cash) = tables::wallet(txn, place.user_id)?;
+    let (cash, escrowed_cash) = t.wallet(place.user_id)?;
     cash_cents = cash_cents.min(cash);
-    tables::put_wallet(
-        txn,
+    t.put_wallet(
         place.user_id,
         (cash - cash_cents, escrowed_cash.saturating_add(cash_cents)),
     )?;
-    let (lots, escrowed_lots) = tables::holding(txn, place.user_id, place.stock_id)?;
+    let (lots, escrowed_lots) = t.holding(place.user_id, place.stock_id)?;
     shares = shares.min(lots);
-    tables::put_holding(
-        txn,
+    t.put_holding(
         place.user_id,
         place.stock_id,
         (lots - shares, escrowed_lots.saturating_add(shares)),
@@ -103,11 +96,7 @@ fn rebuild_reservation(txn: &WriteTransaction, place: &PlaceOrder) -> anyhow::Re
     })
 }
 
-fn create_order_record(
-    txn: &WriteTransaction,
-    place: &PlaceOrder,
-    time_ns: u64,
-) -> anyhow::Result<()> {
+fn create_order_record(t: &mut Tables<'_>, place: &PlaceOrder, time_ns: u64) -> anyhow::Result<()> {
     let (order_type, price_cents) = match place.order_type {
         OrderType::Limit { price_cents } => (RecordOrderType::Limit, Some(price_cents)),
         OrderType::Market { .. } => (RecordOrderType::Market, None),
@@ -127,87 +116,65 @@ fn create_order_record(
         filled_cost_cents: 0,
         time_ns,
     };
-    insert_stock_tx(txn, &record)
+    insert_stock_tx(t, &record)
 }
 
-fn insert_stock_tx(txn: &WriteTransaction, record: &StockTx) -> anyhow::Result<()> {
-    let seq = tables::next(txn, counter::RECORD_SEQ)?;
-    tables::put_encoded(txn, tables::STOCK_TXS, record.stock_tx_id, record)?;
-    txn.open_table(tables::USER_STOCK_TXS)?
+fn insert_stock_tx(t: &mut Tables<'_>, record: &StockTx) -> anyhow::Result<()> {
+    let seq = t.next(counter::RECORD_SEQ)?;
+    t.put_stock_tx(record)?;
+    t.user_stock_txs
         .insert((record.user_id, seq), record.stock_tx_id)?;
     Ok(())
 }
 
-fn settle_fill(
-    txn: &WriteTransaction,
-    fill: &Fill,
-    stock_id: u64,
-    time_ns: u64,
-) -> anyhow::Result<()> {
+fn settle_fill(t: &mut Tables<'_>, fill: &Fill, stock_id: u64, time_ns: u64) -> anyhow::Result<()> {
     let cost = u64::try_from(u128::from(fill.price_cents) * u128::from(fill.quantity))?;
-    take_escrow(txn, fill.buyer_ref, cost, 0)?;
-    take_escrow(txn, fill.seller_ref, 0, fill.quantity)?;
-    let (cash, escrowed_cash) = tables::wallet(txn, fill.buyer_user)?;
-    tables::put_wallet(
-        txn,
-        fill.buyer_user,
-        (cash, escrowed_cash.saturating_sub(cost)),
-    )?;
-    let (cash, escrowed_cash) = tables::wallet(txn, fill.seller_user)?;
-    tables::put_wallet(
-        txn,
-        fill.seller_user,
-        (cash.saturating_add(cost), escrowed_cash),
-    )?;
-    let (lots, escrowed_lots) = tables::holding(txn, fill.seller_user, stock_id)?;
-    tables::put_holding(
-        txn,
+    take_escrow(t, fill.buyer_ref, cost, 0)?;
+    take_escrow(t, fill.seller_ref, 0, fill.quantity)?;
+    let (cash, escrowed_cash) = t.wallet(fill.buyer_user)?;
+    t.put_wallet(fill.buyer_user, (cash, escrowed_cash.saturating_sub(cost)))?;
+    let (cash, escrowed_cash) = t.wallet(fill.seller_user)?;
+    t.put_wallet(fill.seller_user, (cash.saturating_add(cost), escrowed_cash))?;
+    let (lots, escrowed_lots) = t.holding(fill.seller_user, stock_id)?;
+    t.put_holding(
         fill.seller_user,
         stock_id,
         (lots, escrowed_lots.saturating_sub(fill.quantity)),
     )?;
-    let (lots, escrowed_lots) = tables::holding(txn, fill.buyer_user, stock_id)?;
-    tables::put_holding(
-        txn,
+    let (lots, escrowed_lots) = t.holding(fill.buyer_user, stock_id)?;
+    t.put_holding(
         fill.buyer_user,
         stock_id,
         (lots.saturating_add(fill.quantity), escrowed_lots),
     )?;
-    record_fill(txn, fill.buyer_ref, fill, cost, true, time_ns)?;
-    record_fill(txn, fill.seller_ref, fill, cost, false, time_ns)
+    record_fill(t, fill.buyer_ref, fill, cost, true, time_ns)?;
+    record_fill(t, fill.seller_ref, fill, cost, false, time_ns)
 }
 
-fn take_escrow(
-    txn: &WriteTransaction,
-    order_ref: u64,
-    cash: u64,
-    shares: u64,
-) -> anyhow::Result<()> {
-    let Some(mut reservation) =
-        tables::get_decoded::<Reservation>(txn, tables::RESERVATIONS, order_ref)?
-    else {
+fn take_escrow(t: &mut Tables<'_>, order_ref: u64, cash: u64, shares: u64) -> anyhow::Result<()> {
+    let Some(mut reservation) = t.reservation(order_ref)? else {
         tracing::error!(order_ref, "fill of an order without a reservation");
         return Ok(());
     };
     reservation.cash_cents = reservation.cash_cents.saturating_sub(cash);
     reservation.shares = reservation.shares.saturating_sub(shares);
-    tables::put_encoded(txn, tables::RESERVATIONS, order_ref, &reservation)
+    t.put_reservation(order_ref, &reservation)
 }
 
 fn record_fill(
-    txn: &WriteTransaction,
+    t: &mut Tables<'_>,
     order_ref: u64,
     fill: &Fill,
     cost: u64,
     is_buyer: bool,
     time_ns: u64,
 ) -> anyhow::Result<()> {
-    let Some(mut order) = tables::get_decoded::<StockTx>(txn, tables::STOCK_TXS, order_ref)? else {
+    let Some(mut order) = t.stock_tx(order_ref)? else {
         tracing::error!(order_ref, "fill of an order without a record");
         return Ok(());
     };
-    let wallet_tx_id = tables::next(txn, counter::WALLET_TX_ID)?;
-    let child_id = tables::next(txn, counter::STOCK_TX_ID)?;
+    let wallet_tx_id = t.next(counter::WALLET_TX_ID)?;
+    let child_id = t.next(counter::STOCK_TX_ID)?;
     let target = match records::apply_fill(
         &mut order,
         fill.price_cents,
@@ -218,11 +185,11 @@ fn record_fill(
     ) {
         FillRecord::OnOrder => order_ref,
         FillRecord::Child(child) => {
-            insert_stock_tx(txn, &child)?;
+            insert_stock_tx(t, &child)?;
             child_id
         }
     };
-    tables::put_encoded(txn, tables::STOCK_TXS, order_ref, &order)?;
+    t.put_stock_tx(&order)?;
     let wallet_tx = WalletTx {
         wallet_tx_id,
         stock_tx_id: target,
@@ -230,53 +197,48 @@ fn record_fill(
         amount_cents: cost,
         time_ns,
     };
-    let seq = tables::next(txn, counter::RECORD_SEQ)?;
-    tables::put_encoded(txn, tables::WALLET_TXS, wallet_tx_id, &wallet_tx)?;
-    txn.open_table(tables::USER_WALLET_TXS)?
+    let seq = t.next(counter::RECORD_SEQ)?;
+    t.put_wallet_tx(&wallet_tx)?;
+    t.user_wallet_txs
         .insert((order.user_id, seq), wallet_tx_id)?;
     Ok(())
 }
 
-fn apply_ends(txn: &WriteTransaction, ended: &[OrderEnded]) -> anyhow::Result<()> {
+fn apply_ends(t: &mut Tables<'_>, ended: &[OrderEnded]) -> anyhow::Result<()> {
     for end in ended {
-        release(txn, end.order_ref)?;
-        let Some(mut order) =
-            tables::get_decoded::<StockTx>(txn, tables::STOCK_TXS, end.order_ref)?
-        else {
+        release(t, end.order_ref)?;
+        let Some(mut order) = t.stock_tx(end.order_ref)? else {
             continue;
         };
         order.status = match end.reason {
             EndReason::Filled => OrderStatus::Completed,
             EndReason::Cancelled | EndReason::Expired => OrderStatus::Cancelled,
         };
-        tables::put_encoded(txn, tables::STOCK_TXS, end.order_ref, &order)?;
+        t.put_stock_tx(&order)?;
     }
     Ok(())
 }
 
 /// Returns an order's remaining escrow to its owner and forgets the reservation.
-pub fn release(txn: &WriteTransaction, order_ref: u64) -> anyhow::Result<()> {
-    let Some(reservation) =
-        tables::get_decoded::<Reservation>(txn, tables::RESERVATIONS, order_ref)?
-    else {
+pub fn release(t: &mut Tables<'_>, order_ref: u64) -> anyhow::Result<()> {
+    let Some(reservation) = t.reservation(order_ref)? else {
         return Ok(());
     };
     let user = reservation.user_id;
     if reservation.cash_cents > 0 {
-        let (cash, escrowed) = tables::wallet(txn, user)?;
+        let (cash, escrowed) = t.wallet(user)?;
         let back = reservation.cash_cents.min(escrowed);
-        tables::put_wallet(txn, user, (cash.saturating_add(back), escrowed - back))?;
+        t.put_wallet(user, (cash.saturating_add(back), escrowed - back))?;
     }
     if reservation.shares > 0 {
-        let (lots, escrowed) = tables::holding(txn, user, reservation.stock_id)?;
+        let (lots, escrowed) = t.holding(user, reservation.stock_id)?;
         let back = reservation.shares.min(escrowed);
-        tables::put_holding(
-            txn,
+        t.put_holding(
             user,
             reservation.stock_id,
             (lots.saturating_add(back), escrowed - back),
         )?;
     }
-    txn.open_table(tables::RESERVATIONS)?.remove(order_ref)?;
+    t.reservations.remove(order_ref)?;
     Ok(())
 }

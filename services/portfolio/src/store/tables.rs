@@ -1,8 +1,10 @@
 //! Table definitions and the small typed accessors every write path uses.
 
-use redb::{ReadableTable, TableDefinition, WriteTransaction};
+use redb::{ReadableTable, Table, TableDefinition, WriteTransaction};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+
+use crate::domain::records::{StockTx, WalletTx};
 
 /// Counters and per-shard watermarks.
 pub const META: TableDefinition<&str, u64> = TableDefinition::new("portfolio_meta");
@@ -56,37 +58,123 @@ pub struct Reservation {
     pub pending: bool,
 }
 
-/// Creates every table (so read transactions never miss one).
-pub fn create_all(txn: &WriteTransaction) -> anyhow::Result<()> {
-    txn.open_table(META)?;
-    txn.open_table(STOCKS)?;
-    txn.open_table(STOCK_NAMES)?;
-    txn.open_table(WALLETS)?;
-    txn.open_table(HOLDINGS)?;
-    txn.open_table(RESERVATIONS)?;
-    txn.open_table(STOCK_TXS)?;
-    txn.open_table(USER_STOCK_TXS)?;
-    txn.open_table(WALLET_TXS)?;
-    txn.open_table(USER_WALLET_TXS)?;
-    Ok(())
+/// Every portfolio table, opened once per job (opening a table is not free in redb).
+pub struct Tables<'t> {
+    pub meta: Table<'t, &'static str, u64>,
+    pub stocks: Table<'t, u64, &'static str>,
+    pub stock_names: Table<'t, &'static str, u64>,
+    pub wallets: Table<'t, u64, (u64, u64)>,
+    pub holdings: Table<'t, (u64, u64), (u64, u64)>,
+    pub reservations: Table<'t, u64, &'static [u8]>,
+    pub stock_txs: Table<'t, u64, &'static [u8]>,
+    pub user_stock_txs: Table<'t, (u64, u64), u64>,
+    pub wallet_txs: Table<'t, u64, &'static [u8]>,
+    pub user_wallet_txs: Table<'t, (u64, u64), u64>,
 }
 
-/// Takes the next value of counter `name` (first value 1).
-pub fn next(txn: &WriteTransaction, name: &str) -> anyhow::Result<u64> {
-    let mut meta = txn.open_table(META)?;
-    let value = meta.get(name)?.map_or(1, |v| v.value());
-    meta.insert(name, value + 1)?;
-    Ok(value)
-}
-
-/// Makes counter `name` hand out values above `used` from now on.
-pub fn bump(txn: &WriteTransaction, name: &str, used: u64) -> anyhow::Result<()> {
-    let mut meta = txn.open_table(META)?;
-    let next = meta.get(name)?.map_or(1, |v| v.value());
-    if next <= used {
-        meta.insert(name, used + 1)?;
+impl<'t> Tables<'t> {
+    /// Opens (creating if needed) every table in `txn`.
+    pub fn open(txn: &'t WriteTransaction) -> anyhow::Result<Self> {
+        Ok(Self {
+            meta: txn.open_table(META)?,
+            stocks: txn.open_table(STOCKS)?,
+            stock_names: txn.open_table(STOCK_NAMES)?,
+            wallets: txn.open_table(WALLETS)?,
+            holdings: txn.open_table(HOLDINGS)?,
+            reservations: txn.open_table(RESERVATIONS)?,
+            stock_txs: txn.open_table(STOCK_TXS)?,
+            user_stock_txs: txn.open_table(USER_STOCK_TXS)?,
+            wallet_txs: txn.open_table(WALLET_TXS)?,
+            user_wallet_txs: txn.open_table(USER_WALLET_TXS)?,
+        })
     }
-    Ok(())
+
+    /// Takes the next value of counter `name` (first value 1).
+    pub fn next(&mut self, name: &str) -> anyhow::Result<u64> {
+        let value = self.meta.get(name)?.map_or(1, |v| v.value());
+        self.meta.insert(name, value + 1)?;
+        Ok(value)
+    }
+
+    /// Makes counter `name` hand out values above `used` from now on.
+    pub fn bump(&mut self, name: &str, used: u64) -> anyhow::Result<()> {
+        let next = self.meta.get(name)?.map_or(1, |v| v.value());
+        if next <= used {
+            self.meta.insert(name, used + 1)?;
+        }
+        Ok(())
+    }
+
+    /// A user's wallet: (available, escrowed) cents.
+    pub fn wallet(&self, user_id: u64) -> anyhow::Result<(u64, u64)> {
+        Ok(self.wallets.get(user_id)?.map_or((0, 0), |v| v.value()))
+    }
+
+    /// Stores a user's wallet.
+    pub fn put_wallet(&mut self, user_id: u64, wallet: (u64, u64)) -> anyhow::Result<()> {
+        self.wallets.insert(user_id, wallet)?;
+        Ok(())
+    }
+
+    /// A user's holding of a stock: (available, escrowed) lots.
+    pub fn holding(&self, user_id: u64, stock_id: u64) -> anyhow::Result<(u64, u64)> {
+        Ok(self
+            .holdings
+            .get((user_id, stock_id))?
+            .map_or((0, 0), |v| v.value()))
+    }
+
+    /// Stores a holding.
+    pub fn put_holding(
+        &mut self,
+        user_id: u64,
+        stock_id: u64,
+        lots: (u64, u64),
+    ) -> anyhow::Result<()> {
+        self.holdings.insert((user_id, stock_id), lots)?;
+        Ok(())
+    }
+
+    /// An order's reservation.
+    pub fn reservation(&self, order_ref: u64) -> anyhow::Result<Option<Reservation>> {
+        self.reservations
+            .get(order_ref)?
+            .map(|v| decode(v.value()))
+            .transpose()
+    }
+
+    /// Stores an order's reservation.
+    pub fn put_reservation(
+        &mut self,
+        order_ref: u64,
+        reservation: &Reservation,
+    ) -> anyhow::Result<()> {
+        self.reservations
+            .insert(order_ref, postcard::to_stdvec(reservation)?.as_slice())?;
+        Ok(())
+    }
+
+    /// A stock transaction.
+    pub fn stock_tx(&self, stock_tx_id: u64) -> anyhow::Result<Option<StockTx>> {
+        self.stock_txs
+            .get(stock_tx_id)?
+            .map(|v| decode(v.value()))
+            .transpose()
+    }
+
+    /// Stores a stock transaction.
+    pub fn put_stock_tx(&mut self, record: &StockTx) -> anyhow::Result<()> {
+        self.stock_txs
+            .insert(record.stock_tx_id, postcard::to_stdvec(record)?.as_slice())?;
+        Ok(())
+    }
+
+    /// Stores a wallet transaction.
+    pub fn put_wallet_tx(&mut self, record: &WalletTx) -> anyhow::Result<()> {
+        self.wallet_txs
+            .insert(record.wallet_tx_id, postcard::to_stdvec(record)?.as_slice())?;
+        Ok(())
+    }
 }
 
 /// The watermark key of `shard`.
@@ -94,64 +182,7 @@ pub fn applied_key(shard: u32) -> String {
     format!("applied_through/{shard}")
 }
 
-/// A user's wallet: (available, escrowed) cents.
-pub fn wallet(txn: &WriteTransaction, user_id: u64) -> anyhow::Result<(u64, u64)> {
-    Ok(txn
-        .open_table(WALLETS)?
-        .get(user_id)?
-        .map_or((0, 0), |v| v.value()))
-}
-
-/// Stores a user's wallet.
-pub fn put_wallet(txn: &WriteTransaction, user_id: u64, wallet: (u64, u64)) -> anyhow::Result<()> {
-    txn.open_table(WALLETS)?.insert(user_id, wallet)?;
-    Ok(())
-}
-
-/// A user's holding of a stock: (available, escrowed) lots.
-pub fn holding(txn: &WriteTransaction, user_id: u64, stock_id: u64) -> anyhow::Result<(u64, u64)> {
-    Ok(txn
-        .open_table(HOLDINGS)?
-        .get((user_id, stock_id))?
-        .map_or((0, 0), |v| v.value()))
-}
-
-/// Stores a holding.
-pub fn put_holding(
-    txn: &WriteTransaction,
-    user_id: u64,
-    stock_id: u64,
-    lots: (u64, u64),
-) -> anyhow::Result<()> {
-    txn.open_table(HOLDINGS)?
-        .insert((user_id, stock_id), lots)?;
-    Ok(())
-}
-
 /// Reads a postcard value.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> anyhow::Result<T> {
     Ok(postcard::from_bytes(bytes)?)
-}
-
-/// Writes a postcard value into a `u64 -> bytes` table.
-pub fn put_encoded<T: Serialize>(
-    txn: &WriteTransaction,
-    table: TableDefinition<u64, &[u8]>,
-    key: u64,
-    value: &T,
-) -> anyhow::Result<()> {
-    txn.open_table(table)?
-        .insert(key, postcard::to_stdvec(value)?.as_slice())?;
-    Ok(())
-}
-
-/// Reads a postcard value from a `u64 -> bytes` table.
-pub fn get_decoded<T: DeserializeOwned>(
-    txn: &WriteTransaction,
-    table: TableDefinition<u64, &[u8]>,
-    key: u64,
-) -> anyhow::Result<Option<T>> {
-    let table = txn.open_table(table)?;
-    let value = table.get(key)?;
-    value.map(|v| decode(v.value())).transpose()
 }
