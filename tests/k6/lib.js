@@ -18,9 +18,10 @@ export function authHeaders(token) {
   return { 'Content-Type': 'application/json', token: token };
 }
 
-export function post(path, body, token, tags) {
+export function post(path, body, token, tags, responseCallback) {
   const headers = token ? authHeaders(token) : JSON_HEADERS;
-  return http.post(`${baseUrl()}${path}`, JSON.stringify(body), { headers, tags });
+  const params = responseCallback ? { headers, tags, responseCallback } : { headers, tags };
+  return http.post(`${baseUrl()}${path}`, JSON.stringify(body), params);
 }
 
 export function get(path, token, tags) {
