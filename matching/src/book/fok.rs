@@ -10,12 +10,7 @@ impl OrderBook {
     pub(super) fn fok_fillable(&self, taker: &Taker) -> bool {
         let other = taker.order.side.opposite();
         let mut need = taker.remaining;
-        let mut probe = Taker {
-            order: taker.order,
-            remaining: need,
-            filled: 0,
-            cap_left: taker.cap_left,
-        };
+        let mut probe = Taker::new(taker.order, Quantity(need));
         let mut level = self.ladder.best(other);
         while let Some(current) = level {
             let price = self.ladder.level(current).price;

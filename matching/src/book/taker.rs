@@ -11,6 +11,8 @@ use crate::types::{
 /// An incoming order while it matches.
 pub(super) struct Taker {
     pub order: NewOrder,
+    /// Lots it entered matching with (as placed, less reductions while it waited as a stop).
+    pub initial: u64,
     pub remaining: u64,
     pub filled: u64,
     /// What a capped market buy may still spend.
@@ -25,6 +27,7 @@ impl Taker {
         };
         Self {
             order,
+            initial: remaining.0,
             remaining: remaining.0,
             filled: 0,
             cap_left,
@@ -168,6 +171,10 @@ impl OrderBook {
         }
         let end = self.walk(stamp, &mut taker, out);
         let reason = match end {
+            // Nothing left, but a self-trade decrement took part of it: not a complete fill.
+            WalkEnd::Filled if taker.filled < taker.initial => {
+                DoneReason::Cancelled(CancelReason::SelfTrade)
+            }
             WalkEnd::Filled => DoneReason::Filled,
             WalkEnd::SelfTrade => DoneReason::Cancelled(CancelReason::SelfTrade),
             WalkEnd::QuoteCap => DoneReason::Expired(ExpireReason::QuoteCapReached),
@@ -280,8 +287,11 @@ impl OrderBook {
             if lots == 0 {
                 break LevelEnd::Stop(WalkEnd::QuoteCap);
             }
-            self.trade(stamp, taker, maker, lots, out);
             changed = true;
+            if self.trade(stamp, taker, maker, lots, out) > 0 && taker.remaining > 0 {
+                // The maker outlived the trade, so the quote cap limited it: the taker is done.
+                break LevelEnd::Stop(WalkEnd::QuoteCap);
+            }
         };
         if changed {
             let quantity = Quantity(self.ladder.level(level).total);
@@ -296,6 +306,7 @@ impl OrderBook {
     }
 
     /// Executes `lots` between the taker and a maker, ending the maker if it is filled.
+    /// Returns what remains of the maker.
     fn trade(
         &mut self,
         stamp: Stamp,
@@ -303,7 +314,7 @@ impl OrderBook {
         maker: u32,
         lots: u64,
         out: &mut Vec<Event>,
-    ) {
+    ) -> u64 {
         let resting = self.ladder.order(maker);
         let (price, maker_id, maker_user, maker_side) =
             (resting.price, resting.id, resting.user, resting.side);
@@ -327,7 +338,8 @@ impl OrderBook {
         if let Some(cap) = taker.cap_left.as_mut() {
             *cap -= Notional::of(price, Quantity(lots)).0;
         }
-        if self.ladder.take(maker, lots, true) == 0 {
+        let maker_left = self.ladder.take(maker, lots, true);
+        if maker_left == 0 {
             let (done, _) = self.ladder.remove(maker);
             out.push(Event::Done {
                 stock_id: self.stock_id,
@@ -338,6 +350,7 @@ impl OrderBook {
                 remaining: Quantity(0),
             });
         }
+        maker_left
     }
 
     /// Applies the taker's self-trade mode against its own resting order `maker`.
