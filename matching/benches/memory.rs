@@ -24,7 +24,9 @@ static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 fn live() -> usize {
     let stats = GLOBAL.stats();
     // Realloc growth and shrinkage are already in these two counters.
-    stats.bytes_allocated.saturating_sub(stats.bytes_deallocated)
+    stats
+        .bytes_allocated
+        .saturating_sub(stats.bytes_deallocated)
 }
 
 /// The i-th resting order: alternating sides, 30 levels a side around 100,000.
@@ -52,7 +54,9 @@ fn ours(n: u64) -> usize {
                 order_id: OrderId(i + 1),
                 user_id: UserId(i + 1),
                 side,
-                kind: OrderKind::Limit { price: Price(price) },
+                kind: OrderKind::Limit {
+                    price: Price(price),
+                },
                 quantity: Quantity(quantity),
                 time_in_force: TimeInForce::Gtc,
                 post_only: false,
@@ -64,7 +68,10 @@ fn ours(n: u64) -> usize {
         engine.apply(&command, &mut out);
     }
     let bytes = live() - before;
-    assert_eq!(engine.book(StockId(1)).map(|b| b.orders().count()), Some(n as usize));
+    assert_eq!(
+        engine.book(StockId(1)).map(|b| b.orders().count()),
+        Some(n as usize)
+    );
     drop(engine);
     bytes
 }
@@ -74,9 +81,18 @@ fn nanobook(n: u64) -> usize {
     let mut exchange = nanobook::Exchange::new();
     for i in 0..n {
         let (side, price, quantity) = order(i);
-        let side = if side == Side::Buy { nanobook::Side::Buy } else { nanobook::Side::Sell };
+        let side = if side == Side::Buy {
+            nanobook::Side::Buy
+        } else {
+            nanobook::Side::Sell
+        };
         let price = nanobook::Price(i64::try_from(price).unwrap_or(i64::MAX));
-        std::hint::black_box(exchange.submit_limit(side, price, quantity, nanobook::TimeInForce::GTC));
+        std::hint::black_box(exchange.submit_limit(
+            side,
+            price,
+            quantity,
+            nanobook::TimeInForce::GTC,
+        ));
     }
     let bytes = live() - before;
     drop(exchange);
@@ -88,7 +104,11 @@ fn matchcore(n: u64) -> usize {
     let mut book = matchcore::OrderBook::new("BENCH");
     for i in 0..n {
         let (side, price, quantity) = order(i);
-        let side = if side == Side::Buy { matchcore::Side::Buy } else { matchcore::Side::Sell };
+        let side = if side == Side::Buy {
+            matchcore::Side::Buy
+        } else {
+            matchcore::Side::Sell
+        };
         let command = matchcore::Command {
             meta: matchcore::CommandMeta {
                 sequence_number: matchcore::SequenceNumber(i),
@@ -97,7 +117,9 @@ fn matchcore(n: u64) -> usize {
             kind: matchcore::CommandKind::Submit(matchcore::SubmitCmd {
                 order: matchcore::NewOrder::Limit(matchcore::LimitOrder::new(
                     matchcore::Price(price),
-                    matchcore::QuantityPolicy::Standard { quantity: matchcore::Quantity(quantity) },
+                    matchcore::QuantityPolicy::Standard {
+                        quantity: matchcore::Quantity(quantity),
+                    },
                     matchcore::OrderFlags::new(side, false, matchcore::TimeInForce::Gtc),
                 )),
             }),
@@ -111,7 +133,10 @@ fn matchcore(n: u64) -> usize {
 
 fn main() {
     println!("bytes of heap per resting order (live heap delta / N; 60 levels)");
-    println!("{:>10} {:>10} {:>10} {:>10}", "N", "ours", "nanobook", "matchcore");
+    println!(
+        "{:>10} {:>10} {:>10} {:>10}",
+        "N", "ours", "nanobook", "matchcore"
+    );
     for n in [1_000u64, 10_000, 20_000, 100_000, 1_000_000] {
         let per = |bytes: usize| bytes as f64 / n as f64;
         println!(

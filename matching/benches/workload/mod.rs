@@ -72,9 +72,19 @@ pub struct Mix {
 }
 
 impl Mix {
-    pub const NORMAL: Mix = Mix { place: 50, cancel: 35, take: 10, reduce: 5 };
+    pub const NORMAL: Mix = Mix {
+        place: 50,
+        cancel: 35,
+        take: 10,
+        reduce: 5,
+    };
     /// What both peers support: no reduce.
-    pub const PEER: Mix = Mix { place: 55, cancel: 35, take: 10, reduce: 0 };
+    pub const PEER: Mix = Mix {
+        place: 55,
+        cancel: 35,
+        take: 10,
+        reduce: 0,
+    };
 }
 
 /// How places are priced.
@@ -105,15 +115,39 @@ pub struct Spec {
 
 impl Spec {
     pub fn normal() -> Self {
-        Spec { name: "normal", resting_target: 1_000, levels_per_side: 20, shape: Shape::Normal, mix: Mix::NORMAL, seed: 1, bounded: false }
+        Spec {
+            name: "normal",
+            resting_target: 1_000,
+            levels_per_side: 20,
+            shape: Shape::Normal,
+            mix: Mix::NORMAL,
+            seed: 1,
+            bounded: false,
+        }
     }
 
     pub fn deep() -> Self {
-        Spec { name: "deep", resting_target: 20_000, levels_per_side: 30, shape: Shape::Deep, mix: Mix::NORMAL, seed: 2, bounded: false }
+        Spec {
+            name: "deep",
+            resting_target: 20_000,
+            levels_per_side: 30,
+            shape: Shape::Deep,
+            mix: Mix::NORMAL,
+            seed: 2,
+            bounded: false,
+        }
     }
 
     pub fn fast() -> Self {
-        Spec { name: "fast", resting_target: 1_000, levels_per_side: 8, shape: Shape::Walk, mix: Mix::NORMAL, seed: 3, bounded: false }
+        Spec {
+            name: "fast",
+            resting_target: 1_000,
+            levels_per_side: 8,
+            shape: Shape::Walk,
+            mix: Mix::NORMAL,
+            seed: 3,
+            bounded: false,
+        }
     }
 
     pub fn all() -> [Spec; 3] {
@@ -127,7 +161,11 @@ impl Spec {
     /// The same book and prices without reduces and with peer-safe pricing, for the
     /// side-by-side comparison.
     pub fn peer(self) -> Self {
-        Spec { mix: Mix::PEER, bounded: true, ..self }
+        Spec {
+            mix: Mix::PEER,
+            bounded: true,
+            ..self
+        }
     }
 }
 
@@ -303,7 +341,11 @@ impl Generator {
     }
 
     fn place(&mut self) -> (Command, Op) {
-        let side = if self.rng.coin() { Side::Buy } else { Side::Sell };
+        let side = if self.rng.coin() {
+            Side::Buy
+        } else {
+            Side::Sell
+        };
         let levels = self.spec.levels_per_side;
         let offset = match self.spec.shape {
             Shape::Normal => self.rng.range(1, levels).min(self.rng.range(1, levels)),
@@ -329,12 +371,23 @@ impl Generator {
             }
         }
         let quantity = self.rng.range(1, 100);
-        let order = self.order(side, OrderKind::Limit { price: Price(price) }, quantity, TimeInForce::Gtc);
+        let order = self.order(
+            side,
+            OrderKind::Limit {
+                price: Price(price),
+            },
+            quantity,
+            TimeInForce::Gtc,
+        );
         (self.command(Action::Place(order)), Op::Place)
     }
 
     fn take(&mut self) -> (Command, Op) {
-        let side = if self.rng.coin() { Side::Buy } else { Side::Sell };
+        let side = if self.rng.coin() {
+            Side::Buy
+        } else {
+            Side::Sell
+        };
         let mut quantity = self.rng.range(1, 150);
         let order = if self.rng.coin() {
             let price = match side {
@@ -347,16 +400,30 @@ impl Generator {
                     quantity = quantity.min(within);
                 }
             }
-            self.order(side, OrderKind::Limit { price: Price(price) }, quantity, TimeInForce::Ioc)
+            self.order(
+                side,
+                OrderKind::Limit {
+                    price: Price(price),
+                },
+                quantity,
+                TimeInForce::Ioc,
+            )
         } else {
-            self.order(side, OrderKind::Market { quote_cap: None }, quantity, TimeInForce::Ioc)
+            self.order(
+                side,
+                OrderKind::Market { quote_cap: None },
+                quantity,
+                TimeInForce::Ioc,
+            )
         };
         (self.command(Action::Place(order)), Op::Take)
     }
 
     /// Lots resting on the other side at prices a `side` limit at `limit` accepts.
     fn liquidity_within(&self, side: Side, limit: u64) -> u64 {
-        let Some(book) = self.engine.book(STOCK) else { return 0 };
+        let Some(book) = self.engine.book(STOCK) else {
+            return 0;
+        };
         book.depth(side.opposite(), 64)
             .iter()
             .take_while(|level| match side {
@@ -369,22 +436,37 @@ impl Generator {
 
     fn cancel(&mut self) -> Option<(Command, Op)> {
         let id = self.live.pick(&mut self.rng)?;
-        let action = Action::Cancel { order_id: OrderId(id), user_id: UserId(id) };
+        let action = Action::Cancel {
+            order_id: OrderId(id),
+            user_id: UserId(id),
+        };
         Some((self.command(action), Op::Cancel))
     }
 
     fn reduce(&mut self) -> Option<(Command, Op)> {
         let id = self.live.pick(&mut self.rng)?;
         let remaining = self.engine.book(STOCK)?.order(OrderId(id))?.remaining.0;
-        let by = if remaining <= 1 { 1 } else { self.rng.range(1, remaining - 1) };
-        let action = Action::Reduce { order_id: OrderId(id), user_id: UserId(id), by: Quantity(by) };
+        let by = if remaining <= 1 {
+            1
+        } else {
+            self.rng.range(1, remaining - 1)
+        };
+        let action = Action::Reduce {
+            order_id: OrderId(id),
+            user_id: UserId(id),
+            by: Quantity(by),
+        };
         Some((self.command(action), Op::Reduce))
     }
 
     /// The next command of the timed stream.
     fn next(&mut self) -> (Command, Op) {
         if self.spec.shape == Shape::Walk && self.rng.range(0, 3) == 0 {
-            self.mid = if self.rng.coin() { self.mid + 1 } else { self.mid - 1 };
+            self.mid = if self.rng.coin() {
+                self.mid + 1
+            } else {
+                self.mid - 1
+            };
         }
         let mix = self.spec.mix;
         let total = mix.place + mix.cancel + mix.take + mix.reduce;
@@ -394,7 +476,11 @@ impl Generator {
         let low = live * 10 < target * 9;
         let high = live * 10 > target * 11;
         let generated = if roll < mix.place {
-            if high { self.cancel() } else { Some(self.place()) }
+            if high {
+                self.cancel()
+            } else {
+                Some(self.place())
+            }
         } else if low {
             Some(self.place())
         } else if roll < mix.place + mix.cancel {
@@ -426,7 +512,12 @@ pub fn generate(spec: Spec, commands: usize) -> Workload {
         stream.push(command);
         ops.push(op);
     }
-    Workload { spec, prefill, stream, ops }
+    Workload {
+        spec,
+        prefill,
+        stream,
+        ops,
+    }
 }
 
 /// Applies a stream to an engine, one command at a time with a reused event Vec (the timed loop).

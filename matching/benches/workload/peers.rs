@@ -69,8 +69,13 @@ impl NbIds {
 }
 
 /// The prefill and stream as nanobook calls.
-pub fn to_nanobook(workload: &Workload) -> Result<(Vec<NbCommand>, Vec<NbCommand>, NbIds), Unsupported> {
-    let mut ids = NbIds { to_nb: Vec::new(), from_nb: vec![0] };
+pub fn to_nanobook(
+    workload: &Workload,
+) -> Result<(Vec<NbCommand>, Vec<NbCommand>, NbIds), Unsupported> {
+    let mut ids = NbIds {
+        to_nb: Vec::new(),
+        from_nb: vec![0],
+    };
     let mut convert = |commands: &[Command]| -> Result<Vec<NbCommand>, Unsupported> {
         let mut out = Vec::with_capacity(commands.len());
         for command in commands {
@@ -89,15 +94,24 @@ pub fn to_nanobook(workload: &Workload) -> Result<(Vec<NbCommand>, Vec<NbCommand
                         TimeInForce::Fok => nanobook::TimeInForce::FOK,
                     };
                     match order.kind {
-                        OrderKind::Limit { price } => {
-                            NbCommand::Limit(side, nanobook::Price(price_i64(price.0)), order.quantity.0, tif)
+                        OrderKind::Limit { price } => NbCommand::Limit(
+                            side,
+                            nanobook::Price(price_i64(price.0)),
+                            order.quantity.0,
+                            tif,
+                        ),
+                        OrderKind::Market { quote_cap: None } => {
+                            NbCommand::Market(side, order.quantity.0)
                         }
-                        OrderKind::Market { quote_cap: None } => NbCommand::Market(side, order.quantity.0),
                         OrderKind::Market { .. } => return Err(Unsupported("quote cap".into())),
                     }
                 }
                 Action::Cancel { order_id, .. } => {
-                    let nb = ids.to_nb.get(NbIds::index(order_id.0)).copied().unwrap_or(0);
+                    let nb = ids
+                        .to_nb
+                        .get(NbIds::index(order_id.0))
+                        .copied()
+                        .unwrap_or(0);
                     NbCommand::Cancel(nanobook::OrderId(nb))
                 }
                 Action::Reduce { .. } => return Err(Unsupported("reduce".into())),
@@ -122,9 +136,14 @@ pub fn run_nanobook(exchange: &mut nanobook::Exchange, commands: &[NbCommand]) -
     filled
 }
 
-fn apply_nanobook(exchange: &mut nanobook::Exchange, command: &NbCommand) -> Option<nanobook::SubmitResult> {
+fn apply_nanobook(
+    exchange: &mut nanobook::Exchange,
+    command: &NbCommand,
+) -> Option<nanobook::SubmitResult> {
     match *command {
-        NbCommand::Limit(side, price, quantity, tif) => Some(exchange.submit_limit(side, price, quantity, tif)),
+        NbCommand::Limit(side, price, quantity, tif) => {
+            Some(exchange.submit_limit(side, price, quantity, tif))
+        }
         NbCommand::Market(side, quantity) => Some(exchange.submit_market(side, quantity)),
         NbCommand::Cancel(id) => {
             nanobook_cancel(exchange, id);
@@ -140,7 +159,9 @@ fn apply_nanobook(exchange: &mut nanobook::Exchange, command: &NbCommand) -> Opt
 /// tombstones spins forever. The agreement check (`tests/peers.rs`) found this.
 fn nanobook_cancel(exchange: &mut nanobook::Exchange, id: nanobook::OrderId) {
     let book = exchange.book_mut();
-    let Some(order) = book.get_order_mut(id) else { return };
+    let Some(order) = book.get_order_mut(id) else {
+        return;
+    };
     if !order.is_active() {
         return;
     }
@@ -150,10 +171,16 @@ fn nanobook_cancel(exchange: &mut nanobook::Exchange, id: nanobook::OrderId) {
 }
 
 /// The trades nanobook prints for the commands, in order, with our ids.
-pub fn nanobook_prints(exchange: &mut nanobook::Exchange, commands: &[NbCommand], ids: &NbIds) -> Vec<Print> {
+pub fn nanobook_prints(
+    exchange: &mut nanobook::Exchange,
+    commands: &[NbCommand],
+    ids: &NbIds,
+) -> Vec<Print> {
     let mut prints = Vec::new();
     for command in commands {
-        let Some(result) = apply_nanobook(exchange, command) else { continue };
+        let Some(result) = apply_nanobook(exchange, command) else {
+            continue;
+        };
         for trade in &result.trades {
             prints.push(Print {
                 price: u64::try_from(trade.price.0).unwrap_or(0),
@@ -167,7 +194,9 @@ pub fn nanobook_prints(exchange: &mut nanobook::Exchange, commands: &[NbCommand]
 }
 
 /// The prefill and stream as matchcore commands (sequence numbers continue across both).
-pub fn to_matchcore(workload: &Workload) -> Result<(Vec<matchcore::Command>, Vec<matchcore::Command>), Unsupported> {
+pub fn to_matchcore(
+    workload: &Workload,
+) -> Result<(Vec<matchcore::Command>, Vec<matchcore::Command>), Unsupported> {
     let convert = |commands: &[Command]| -> Result<Vec<matchcore::Command>, Unsupported> {
         let mut out = Vec::with_capacity(commands.len());
         for command in commands {
@@ -183,22 +212,30 @@ pub fn to_matchcore(workload: &Workload) -> Result<(Vec<matchcore::Command>, Vec
                             };
                             matchcore::NewOrder::Limit(matchcore::LimitOrder::new(
                                 matchcore::Price(price.0),
-                                matchcore::QuantityPolicy::Standard { quantity: matchcore::Quantity(order.quantity.0) },
+                                matchcore::QuantityPolicy::Standard {
+                                    quantity: matchcore::Quantity(order.quantity.0),
+                                },
                                 matchcore::OrderFlags::new(side, false, tif),
                             ))
                         }
-                        (OrderKind::Market { quote_cap: None }, TimeInForce::Ioc) => matchcore::NewOrder::Market(
-                            matchcore::MarketOrder::new(matchcore::Quantity(order.quantity.0), side, false),
-                        ),
+                        (OrderKind::Market { quote_cap: None }, TimeInForce::Ioc) => {
+                            matchcore::NewOrder::Market(matchcore::MarketOrder::new(
+                                matchcore::Quantity(order.quantity.0),
+                                side,
+                                false,
+                            ))
+                        }
                         _ => return Err(Unsupported("market order other than IOC".into())),
                     };
                     matchcore::CommandKind::Submit(matchcore::SubmitCmd { order: new })
                 }
-                Action::Cancel { order_id, .. } => matchcore::CommandKind::Cancel(matchcore::CancelCmd {
-                    // matchcore's id of an order is its submit's sequence number = ours - 1.
-                    order_id: matchcore::OrderId(order_id.0 - 1),
-                    order_kind: matchcore::OrderKind::Limit,
-                }),
+                Action::Cancel { order_id, .. } => {
+                    matchcore::CommandKind::Cancel(matchcore::CancelCmd {
+                        // matchcore's id of an order is its submit's sequence number = ours - 1.
+                        order_id: matchcore::OrderId(order_id.0 - 1),
+                        order_kind: matchcore::OrderKind::Limit,
+                    })
+                }
                 Action::Reduce { .. } => return Err(Unsupported("reduce".into())),
                 Action::CancelAll { .. } => return Err(Unsupported("cancel all".into())),
             };
@@ -237,11 +274,15 @@ pub fn run_matchcore(book: &mut matchcore::OrderBook, commands: &[matchcore::Com
 }
 
 /// The trades matchcore prints for the commands, in order, with our ids.
-pub fn matchcore_prints(book: &mut matchcore::OrderBook, commands: &[matchcore::Command]) -> Vec<Print> {
+pub fn matchcore_prints(
+    book: &mut matchcore::OrderBook,
+    commands: &[matchcore::Command],
+) -> Vec<Print> {
     let mut prints = Vec::new();
     for command in commands {
         let outcome = book.execute(command);
-        let matchcore::CommandOutcome::Applied(matchcore::CommandReport::Submit(effects)) = outcome else {
+        let matchcore::CommandOutcome::Applied(matchcore::CommandReport::Submit(effects)) = outcome
+        else {
             continue;
         };
         let taker = effects.target_order().order_id().0 + 1;
