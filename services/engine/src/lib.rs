@@ -31,3 +31,14 @@ pub fn connect(config: &EngineConfig, clock: &SharedClock) -> anyhow::Result<Vec
         })
         .collect()
 }
+
+/// Starts a shard's thread: it reads `inputs` until every sender is dropped (that is its
+/// shutdown), hands outcomes to `deliveries` and prunes its outbox up to `settled`.
+pub fn run_background(
+    shard: Shard,
+    inputs: tokio::sync::mpsc::Receiver<contracts::embedded::ShardInput>,
+    deliveries: contracts::embedded::DeliverySender,
+    settled: tokio::sync::watch::Receiver<u64>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    shard.spawn(inputs, deliveries, settled)
+}

@@ -59,7 +59,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Roles> {
     recover(&shards, portfolio.store.as_ref()).await?;
     let senders = shards
         .into_iter()
-        .map(|shard| start_shard(shard, &portfolio.store))
+        .map(|shard| start_shard(shard, &portfolio))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let order = OrderDeps {
         portfolio: Arc::clone(&portfolio.store),
@@ -93,18 +93,16 @@ async fn recover(shards: &[Shard], store: &dyn PortfolioStore) -> anyhow::Result
     Ok(())
 }
 
+/// Connects one shard to its settler and starts both.
 fn start_shard(
     shard: Shard,
-    store: &Arc<dyn PortfolioStore>,
+    portfolio: &PortfolioDeps,
 ) -> anyhow::Result<contracts::embedded::ShardSender> {
     let (inputs, input_receiver) = mpsc::channel(SHARD_QUEUE);
     let (deliveries, delivery_receiver) = mpsc::channel(SHARD_QUEUE);
-    let (settled, settled_receiver) = watch::channel(store.applied_through(shard.index)?);
-    tokio::spawn(portfolio::settler::run(
-        Arc::clone(store),
-        delivery_receiver,
-        settled,
-    ));
-    shard.spawn(input_receiver, deliveries, settled_receiver)?;
+    let applied = portfolio.store.applied_through(shard.index)?;
+    let (settled, settled_receiver) = watch::channel(applied);
+    portfolio::run_background(portfolio, delivery_receiver, settled);
+    engine::run_background(shard, input_receiver, deliveries, settled_receiver)?;
     Ok(inputs)
 }

@@ -94,7 +94,7 @@ impl Money {
 
 impl Serialize for Money {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        if self.0 % CENTS_PER_UNIT == 0 {
+        if self.0.is_multiple_of(CENTS_PER_UNIT) {
             return serializer.serialize_u64(self.0 / CENTS_PER_UNIT);
         }
         let raw = RawValue::from_string(self.to_json_text()).map_err(serde::ser::Error::custom)?;

@@ -50,3 +50,14 @@ pub fn router(deps: &PortfolioDeps) -> axum::Router {
         authenticator: deps.authenticator.clone(),
     })
 }
+
+/// Starts the background work of the portfolio for one shard: its settler, which applies the
+/// shard's outcomes in order and publishes the settled watermark. It stops when the shard's
+/// outcome stream closes (the shard stopped), so no separate shutdown signal is needed.
+pub fn run_background(
+    deps: &PortfolioDeps,
+    deliveries: tokio::sync::mpsc::Receiver<contracts::embedded::Delivery>,
+    settled: tokio::sync::watch::Sender<u64>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(settler::run(Arc::clone(&deps.store), deliveries, settled))
+}

@@ -3,10 +3,10 @@
 use std::sync::RwLock;
 
 use async_trait::async_trait;
-use rustc_hash::FxHashSet;
 use platform::group_commit::GroupCommitter;
 use platform::identity::KnownUsers;
 use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
+use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::ports::{NameTaken, StoredUser, UserStore};
@@ -105,15 +105,17 @@ impl UserStore for RedbUsers {
 
 impl KnownUsers for RedbUsers {
     fn exists(&self, user_id: u64) -> anyhow::Result<bool> {
-        if self.known.read().is_ok_and(|known| known.contains(&user_id)) {
+        if self
+            .known
+            .read()
+            .is_ok_and(|known| known.contains(&user_id))
+        {
             return Ok(true);
         }
         let txn = self.committer.database().begin_read()?;
         let exists = txn.open_table(USERS)?.get(user_id)?.is_some();
-        if exists {
-            if let Ok(mut known) = self.known.write() {
-                known.insert(user_id);
-            }
+        if exists && let Ok(mut known) = self.known.write() {
+            known.insert(user_id);
         }
         Ok(exists)
     }

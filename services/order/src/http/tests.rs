@@ -45,16 +45,16 @@ impl ShardRouter for FakeShard {
             fills: vec![],
             ended: vec![],
         };
-        if let ShardCommand::Place(place) = command {
-            if matches!(place.order_type, contracts::OrderType::Market { .. }) {
-                outcome.ended.push(OrderEnded {
-                    order_ref: place.order_ref,
-                    user_id: place.user_id,
-                    reason: EndReason::Expired,
-                    filled: 0,
-                    remaining: place.quantity,
-                });
-            }
+        if let ShardCommand::Place(place) = command
+            && matches!(place.order_type, contracts::OrderType::Market { .. })
+        {
+            outcome.ended.push(OrderEnded {
+                order_ref: place.order_ref,
+                user_id: place.user_id,
+                reason: EndReason::Expired,
+                filled: 0,
+                remaining: place.quantity,
+            });
         }
         Ok(outcome)
     }
