@@ -65,6 +65,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Roles> {
         portfolio: Arc::clone(&portfolio.store),
         shards: Arc::new(ChannelRouter::new(senders)),
         authenticator: auth.authenticator.clone(),
+        buyer_locks: Arc::default(),
     };
     Ok(Roles {
         auth,

@@ -7,6 +7,7 @@
 //! not fill completely answers 400 and leaves no record (settlement releases the escrow).
 
 pub mod bus;
+pub mod buyer_locks;
 pub mod config;
 pub mod domain;
 pub mod http;
@@ -28,6 +29,8 @@ pub struct OrderDeps {
     pub shards: Arc<dyn ShardRouter>,
     /// Token verification.
     pub authenticator: Authenticator,
+    /// One market buy at a time per buyer.
+    pub buyer_locks: Arc<buyer_locks::BuyerLocks>,
 }
 
 /// The HTTP routes of the order role.

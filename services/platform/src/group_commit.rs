@@ -3,7 +3,8 @@
 //!
 //! A job may be volatile ([`GroupCommitter::run_volatile`]): it is answered after a commit that
 //! is not fsync'd, and becomes durable with the next durable commit of the same database (redb
-//! commits are ordered). A batch is committed durably when any of its jobs asks for it.
+//! commits are ordered). A drained batch is split: its volatile jobs are committed (and
+//! answered) first, then its durable jobs in one fsync'd commit.
 //!
 //! A job must not panic and must leave the transaction untouched when it refuses its request
 //! (check first, then write): jobs of one batch share the transaction. If the commit fails, every
@@ -104,31 +105,31 @@ fn write_loop(database: &Database, mut receiver: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        commit_batch(database, &mut batch);
+        // Jobs of one batch were all pending at once, so any order is a valid serialization:
+        // volatile ones first, answered without waiting for the fsync of the durable ones.
+        let (volatile, durable): (Vec<Job>, Vec<Job>) =
+            batch.drain(..).partition(|job| !job.durable);
+        commit_batch(database, volatile, Durability::None);
+        commit_batch(database, durable, Durability::Immediate);
     }
 }
 
-fn commit_batch(database: &Database, batch: &mut Vec<Job>) {
-    let durable = batch.iter().any(|job| job.durable);
+fn commit_batch(database: &Database, batch: Vec<Job>, durability: Durability) {
+    if batch.is_empty() {
+        return;
+    }
     let mut txn = match database.begin_write() {
         Ok(txn) => txn,
         Err(error) => {
             tracing::error!(%error, "cannot begin a write transaction");
-            batch.clear();
             return;
         }
     };
-    let durability = if durable {
-        Durability::Immediate
-    } else {
-        Durability::None
-    };
     if let Err(error) = txn.set_durability(durability) {
         tracing::error!(%error, "cannot set the durability of a batch");
-        batch.clear();
         return;
     }
-    let replies: Vec<Reply> = batch.drain(..).map(|job| (job.work)(&txn)).collect();
+    let replies: Vec<Reply> = batch.into_iter().map(|job| (job.work)(&txn)).collect();
     match txn.commit() {
         Ok(()) => replies.into_iter().for_each(|reply| reply()),
         Err(error) => tracing::error!(%error, "group commit failed; the batch is refused"),

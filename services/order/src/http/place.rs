@@ -1,7 +1,7 @@
 //! `POST /engine/placeStockOrder`.
 
 use axum::extract::State;
-use contracts::ShardCommand;
+use contracts::{ShardCommand, Side};
 use platform::envelope::{ApiOk, ApiResult};
 use platform::error::ApiError;
 use platform::identity::Caller;
@@ -18,6 +18,12 @@ pub async fn place_stock_order(
     JsonBody(body): JsonBody<PlaceBody>,
 ) -> ApiResult<()> {
     let request = order_request(body)?;
+    let is_market_buy = request.side == Side::Buy && request.limit_price_cents.is_none();
+    let _serial = if is_market_buy {
+        deps.buyer_locks.lock(caller.user_id).await
+    } else {
+        None
+    };
     let escrow = deps
         .portfolio
         .reserve(EscrowRequest {

@@ -95,6 +95,7 @@ async fn app() -> App {
         portfolio,
         shards: shard.clone(),
         authenticator,
+        buyer_locks: Arc::default(),
     };
     App {
         router: super::router(deps),
