@@ -204,10 +204,9 @@ fn wait_until_healthy(child: &mut Child, base_url: &str) -> Result<(), String> {
         if let Ok(Some(status)) = child.try_wait() {
             return Err(format!("the process exited with {status}"));
         }
-        if let Ok(response) = client.get(&health_url).send() {
-            if response.status().as_u16() == 200 {
-                return Ok(());
-            }
+        let response = client.get(&health_url).send();
+        if response.is_ok_and(|response| response.status().as_u16() == 200) {
+            return Ok(());
         }
         if Instant::now() >= deadline {
             return Err(format!(
