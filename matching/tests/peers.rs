@@ -19,21 +19,36 @@ fn first_difference(ours: &[Print], theirs: &[Print]) -> Option<usize> {
 fn check(spec: Spec) {
     let workload = generate(spec.peer(), 20_000);
     let ours = peers::our_prints(&workload);
-    assert!(ours.len() > 1_000, "{}: too few trades ({}) to compare", spec.name, ours.len());
+    assert!(
+        ours.len() > 1_000,
+        "{}: too few trades ({}) to compare",
+        spec.name,
+        ours.len()
+    );
 
     let (prefill, stream, ids) = peers::to_nanobook(&workload).expect("translatable to nanobook");
     let mut exchange = nanobook::Exchange::new();
     peers::run_nanobook(&mut exchange, &prefill);
     let nb = peers::nanobook_prints(&mut exchange, &stream, &ids);
     if let Some(i) = first_difference(&ours, &nb) {
-        panic!("{}: nanobook differs at trade {i}: ours {:?}, nanobook {:?}", spec.name, ours.get(i), nb.get(i));
+        panic!(
+            "{}: nanobook differs at trade {i}: ours {:?}, nanobook {:?}",
+            spec.name,
+            ours.get(i),
+            nb.get(i)
+        );
     }
 
     let (prefill, stream) = peers::to_matchcore(&workload).expect("translatable to matchcore");
     let mut book = peers::matchcore_book(&prefill);
     let mc = peers::matchcore_prints(&mut book, &stream);
     if let Some(i) = first_difference(&ours, &mc) {
-        panic!("{}: matchcore differs at trade {i}: ours {:?}, matchcore {:?}", spec.name, ours.get(i), mc.get(i));
+        panic!(
+            "{}: matchcore differs at trade {i}: ours {:?}, matchcore {:?}",
+            spec.name,
+            ours.get(i),
+            mc.get(i)
+        );
     }
 }
 
@@ -64,7 +79,10 @@ fn a_reduce_is_not_translated_for_the_peers() {
 /// price mid-sweep) matchcore 0.4.0 trades past the limit, and the comparison sees it.
 #[test]
 fn the_check_catches_matchcore_sweeping_past_a_limit_price() {
-    let spec = Spec { bounded: false, ..Spec::normal().peer() };
+    let spec = Spec {
+        bounded: false,
+        ..Spec::normal().peer()
+    };
     let workload = generate(spec, 20_000);
     let ours = peers::our_prints(&workload);
     let (prefill, stream) = peers::to_matchcore(&workload).expect("translatable to matchcore");
