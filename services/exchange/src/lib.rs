@@ -8,6 +8,8 @@
 
 pub mod config;
 mod secret;
+#[cfg(test)]
+mod tests;
 mod wiring;
 
 use std::future::Future;
