@@ -8,8 +8,9 @@
 //!   and JSON number emission (integral values as JSON integers).
 //! - [`identity`]: JWT verification (HS256 pinned, `exp`, `iat`, `sub` required) and the
 //!   [`identity::Caller`] extractor (`token` header, else `Authorization: Bearer`).
-//! - [`group_commit`]: one writer thread per store that commits a batch of jobs in one durable
-//!   transaction and answers each job only after the commit.
+//! - [`group_commit`]: one writer thread per store that commits a drained batch of jobs in one
+//!   transaction (durable jobs fsync'd; volatile ones first, made durable by the next durable
+//!   commit) and answers each job only after its commit.
 //! - [`clock`], [`shutdown`], [`telemetry`], [`fallback`] (404/405 in the envelope).
 
 pub mod clock;
