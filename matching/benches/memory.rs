@@ -132,6 +132,11 @@ fn matchcore(n: u64) -> usize {
 }
 
 fn main() {
+    println!(
+        "size_of: Command {} B, Event {} B (every event is this big in the out Vec)",
+        std::mem::size_of::<Command>(),
+        std::mem::size_of::<matching::Event>()
+    );
     println!("bytes of heap per resting order (live heap delta / N; 60 levels)");
     println!(
         "{:>10} {:>10} {:>10} {:>10}",
