@@ -32,3 +32,30 @@ impl BuyerLocks {
         Some(self.stripes.get(stripe)?.lock().await)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_second_market_buy_of_the_same_buyer_waits_for_the_first() {
+        let locks = BuyerLocks::default();
+        let first = locks.lock(7).await;
+        assert!(first.is_some());
+        let other_buyer = locks.lock(8).await;
+        assert!(other_buyer.is_some(), "another buyer is not blocked");
+        let second = locks.lock(7);
+        tokio::pin!(second);
+        let acquired_early = tokio::select! {
+            biased;
+            _ = &mut second => true,
+            () = std::future::ready(()) => false,
+        };
+        assert!(
+            !acquired_early,
+            "the same buyer waits while the first buy is in flight"
+        );
+        drop(first);
+        assert!(second.await.is_some());
+    }
+}
