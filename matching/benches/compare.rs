@@ -76,7 +76,9 @@ fn main() {
             _ => {}
         }
     }
-    println!("interleaved, {count} rounds x {commands} commands; medians (M ops/s) and medians of per-round ratios");
+    println!(
+        "interleaved, {count} rounds x {commands} commands; medians (M ops/s) and medians of per-round ratios"
+    );
     println!(
         "{:<8} {:>10} {:>10} {:>10} {:>10} {:>11} {:>12}",
         "workload", "ours_full", "ours", "nanobook", "matchcore", "x nanobook", "x matchcore"

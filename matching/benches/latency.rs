@@ -64,7 +64,8 @@ fn main() {
     let commands = usize::try_from(args.rate * args.seconds).unwrap_or(usize::MAX);
     let workload = generate(spec, commands);
     let engine = workload.prefilled_engine();
-    let interval_ns = 1e9 / args.rate as f64;
+    // Picoseconds between scheduled sends, so that `i * interval` stays exact in integers.
+    let interval_ps = 1_000_000_000_000 / args.rate.max(1);
 
     let mut per_op: Vec<Histogram<u64>> = Op::ALL.iter().map(|_| histogram()).collect();
     let mut all = histogram();
@@ -79,7 +80,9 @@ fn main() {
         out.clear();
         let start = Instant::now() + Duration::from_millis(1);
         for (i, (command, op)) in workload.stream.iter().zip(&workload.ops).enumerate() {
-            let scheduled = start + Duration::from_nanos((i as f64 * interval_ns) as u64);
+            let offset_ps = u128::from(interval_ps) * i as u128;
+            let offset_ns = u64::try_from(offset_ps / 1_000).unwrap_or(u64::MAX);
+            let scheduled = start + Duration::from_nanos(offset_ns);
             let mut began = Instant::now();
             while began < scheduled {
                 spin_loop();

@@ -31,7 +31,11 @@ fn live() -> usize {
 
 /// The i-th resting order: alternating sides, 30 levels a side around 100,000.
 fn order(i: u64) -> (Side, u64, u64) {
-    let side = if i % 2 == 0 { Side::Buy } else { Side::Sell };
+    let side = if i.is_multiple_of(2) {
+        Side::Buy
+    } else {
+        Side::Sell
+    };
     let offset = 1 + (i / 2) % 30;
     let price = match side {
         Side::Buy => 100_000 - offset,
@@ -69,8 +73,8 @@ fn ours(n: u64) -> usize {
     }
     let bytes = live() - before;
     assert_eq!(
-        engine.book(StockId(1)).map(|b| b.orders().count()),
-        Some(n as usize)
+        engine.book(StockId(1)).map(|b| b.orders().count() as u64),
+        Some(n)
     );
     drop(engine);
     bytes
