@@ -1,5 +1,7 @@
 //! The settler of one shard: consumes its outcomes in order, settles a batch in one durable
-//! commit, then answers the waiting requests and publishes the shard's settled watermark.
+//! commit, then answers the waiting requests and publishes the shard's settled watermark. If a
+//! settlement fails it stops (the batch's requests get an error); recovery at the next start
+//! settles the shard's outbox.
 
 use std::sync::Arc;
 
@@ -22,12 +24,11 @@ pub async fn run(
         let outcomes = batch.iter().map(|d| d.outcome.clone()).collect::<Vec<_>>();
         let last = outcomes.last().map(|o| o.sequence);
         if let Err(error) = store.settle(outcomes).await {
-            tracing::error!(
-                ?error,
-                "settlement failed; the waiting requests get an error"
-            );
-            batch.clear();
-            continue;
+            // Crash-only: skipping these outcomes would lose them, retrying could repeat a
+            // failure forever. Stop; the shard then stops too, and a restart settles them from
+            // the shard's outbox.
+            tracing::error!(?error, "settlement failed; this shard's settler stops");
+            return;
         }
         for delivery in batch.drain(..) {
             if let Some(reply) = delivery.reply {

@@ -80,7 +80,7 @@ impl UserStore for RedbUsers {
         };
         self.committer
             .run(move |txn| insert_user(txn, &record))
-            .await?
+            .await
     }
 
     async fn find_by_name(&self, name: &UserName) -> anyhow::Result<Option<StoredUser>> {

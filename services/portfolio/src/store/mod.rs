@@ -39,7 +39,7 @@ impl PortfolioStore for RedbPortfolio {
             .run(move |txn| {
                 Tables::open(txn).and_then(|mut t| reserve::create_stock(&mut t, &name))
             })
-            .await?
+            .await
     }
 
     async fn add_shares(&self, user_id: u64, stock_id: u64, quantity: u64) -> Decision<()> {
@@ -48,7 +48,7 @@ impl PortfolioStore for RedbPortfolio {
                 Tables::open(txn)
                     .and_then(|mut t| reserve::add_shares(&mut t, user_id, stock_id, quantity))
             })
-            .await?
+            .await
     }
 
     async fn deposit(&self, user_id: u64, amount_cents: u64) -> Decision<()> {
@@ -56,7 +56,7 @@ impl PortfolioStore for RedbPortfolio {
             .run(move |txn| {
                 Tables::open(txn).and_then(|mut t| reserve::deposit(&mut t, user_id, amount_cents))
             })
-            .await?
+            .await
     }
 
     async fn reserve(&self, request: EscrowRequest) -> Decision<Escrow> {
@@ -65,7 +65,7 @@ impl PortfolioStore for RedbPortfolio {
             .run_volatile(move |txn| {
                 Tables::open(txn).and_then(|mut t| reserve::reserve(&mut t, &request))
             })
-            .await?
+            .await
     }
 
     async fn settle(&self, outcomes: Vec<ShardOutcome>) -> anyhow::Result<()> {
@@ -76,7 +76,7 @@ impl PortfolioStore for RedbPortfolio {
                     .iter()
                     .try_for_each(|outcome| settle::apply(&mut t, outcome))
             })
-            .await?
+            .await
     }
 
     async fn release_orphans(&self) -> anyhow::Result<usize> {
@@ -95,7 +95,7 @@ impl PortfolioStore for RedbPortfolio {
                     .try_for_each(|order_ref| settle::release(&mut t, *order_ref))?;
                 Ok(orphans.len())
             })
-            .await?
+            .await
     }
 
     fn applied_through(&self, shard: u32) -> anyhow::Result<u64> {
