@@ -93,7 +93,8 @@ fn raw_token(parts: &Parts) -> Option<&str> {
         .get(axum::http::header::AUTHORIZATION)?
         .to_str()
         .ok()?;
-    value.trim().strip_prefix("Bearer ").map(str::trim)
+    let (scheme, token) = value.trim().split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
 impl<S> FromRequestParts<S> for Caller
