@@ -84,7 +84,7 @@ impl OrderBook {
                     quantity: order.quantity,
                     filled: order.filled,
                     remaining: order.remaining,
-                    stop_price: order.stop_price,
+                    stop_price: self.ladder.stop_price(order.id),
                 })
                 .collect(),
             stops: self

@@ -48,14 +48,16 @@ pub struct OrderView {
     pub state: OrderState,
 }
 
-impl From<&Resting> for OrderView {
-    fn from(order: &Resting) -> Self {
+impl OrderView {
+    /// The view of a resting order, whose stop price (if it was a triggered stop-limit) the
+    /// ladder keeps aside.
+    fn resting(order: &Resting, stop_price: Option<Price>) -> Self {
         Self {
             order_id: order.id,
             user_id: order.user,
             side: order.side,
             price: Some(order.price),
-            stop_price: order.stop_price,
+            stop_price,
             quantity: order.quantity,
             remaining: order.remaining,
             filled: order.filled,
@@ -111,7 +113,10 @@ impl OrderBook {
     /// A live order (resting, or a stop waiting for its trigger).
     pub fn order(&self, order_id: OrderId) -> Option<OrderView> {
         match self.ladder.find(order_id) {
-            Some(slot) => Some(self.ladder.order(slot).into()),
+            Some(slot) => {
+                let order = self.ladder.order(slot);
+                Some(OrderView::resting(order, self.ladder.stop_price(order.id)))
+            }
             None => self.stops.get(order_id).map(OrderView::from),
         }
     }
@@ -119,7 +124,9 @@ impl OrderBook {
     /// Every live order: resting bids best first in queue order, then asks, then waiting stops
     /// by id.
     pub fn orders(&self) -> impl Iterator<Item = OrderView> + '_ {
-        let resting = self.resting_in_priority().map(OrderView::from);
+        let resting = self
+            .resting_in_priority()
+            .map(|order| OrderView::resting(order, self.ladder.stop_price(order.id)));
         resting.chain(self.stops.all().into_iter().map(OrderView::from))
     }
 
