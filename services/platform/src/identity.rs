@@ -155,4 +155,29 @@ mod tests {
         let foreign = other.sign(&claims("1", u64::MAX / 2)).unwrap_or_default();
         assert!(auth.verify(&foreign).is_err());
     }
+
+    fn parts(headers: &[(&str, &str)]) -> Parts {
+        let mut builder = axum::http::Request::builder();
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        builder
+            .body(())
+            .map(|r| r.into_parts().0)
+            .unwrap_or_else(|e| panic!("request: {e}"))
+    }
+
+    #[test]
+    fn the_token_header_wins_over_bearer() {
+        assert_eq!(
+            raw_token(&parts(&[("token", "a"), ("authorization", "Bearer b")])),
+            Some("a")
+        );
+        assert_eq!(
+            raw_token(&parts(&[("authorization", "bearer b")])),
+            Some("b")
+        );
+        assert_eq!(raw_token(&parts(&[("authorization", "Basic b")])), None);
+        assert_eq!(raw_token(&parts(&[])), None);
+    }
 }
