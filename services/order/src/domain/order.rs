@@ -1,6 +1,7 @@
 //! A placed order as the domain sees it, parsed from the request, and how it ended.
 
 use contracts::{CommandResult, OrderType, PlaceOrder, SelfTrade, ShardOutcome, Side, TimeInForce};
+use portfolio::domain::ports::ClientOrderId;
 
 /// A validated order request (before escrow gives it an id).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +20,8 @@ pub struct OrderRequest {
     pub post_only: bool,
     /// Self-trade prevention.
     pub self_trade: SelfTrade,
+    /// The client's idempotency key.
+    pub client_order_id: Option<ClientOrderId>,
 }
 
 impl OrderRequest {
@@ -74,6 +77,7 @@ mod tests {
             time_in_force: TimeInForce::Fok,
             post_only: false,
             self_trade: SelfTrade::Skip,
+            client_order_id: None,
         };
         ShardOutcome {
             version: 1,

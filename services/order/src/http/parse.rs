@@ -9,6 +9,7 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::domain::order::OrderRequest;
+use portfolio::domain::ports::ClientOrderId;
 
 /// The JSON body of `placeStockOrder` (Part 1 fields plus the optional Part 2 ones).
 #[derive(Deserialize)]
@@ -21,6 +22,7 @@ pub struct PlaceBody {
     time_in_force: Option<String>,
     post_only: Option<bool>,
     self_trade: Option<String>,
+    client_order_id: Option<String>,
 }
 
 fn time_in_force(text: Option<&str>, is_market: bool) -> Result<TimeInForce, ApiError> {
@@ -75,5 +77,11 @@ pub fn order_request(body: PlaceBody) -> Result<OrderRequest, ApiError> {
         time_in_force,
         post_only,
         self_trade: self_trade(body.self_trade.as_deref())?,
+        client_order_id: body
+            .client_order_id
+            .as_deref()
+            .map(ClientOrderId::parse)
+            .transpose()
+            .map_err(|refusal| ApiError::BadRequest(refusal.0))?,
     })
 }

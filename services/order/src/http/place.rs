@@ -32,13 +32,34 @@ pub async fn place_stock_order(
             side: request.side,
             quantity: request.quantity,
             limit_price_cents: request.limit_price_cents,
+            client_order_id: request.client_order_id,
         })
         .await?
         .map_err(|refusal| ApiError::BadRequest(refusal.0))?;
+    if escrow.duplicate {
+        return first_answer(&deps, escrow.order_ref);
+    }
     let place = request.to_place(escrow.order_ref, caller.user_id, escrow.cash_cents);
     let outcome = deps.shards.execute(ShardCommand::Place(place)).await?;
     match placement_refusal(&outcome, escrow.order_ref) {
         Some(message) => Err(ApiError::BadRequest(message)),
         None => Ok(ApiOk(())),
     }
+}
+
+/// The answer to a repeated `client_order_id`: the first order's, read from its state. An
+/// order that was accepted has a record; one that was refused or killed has neither a record nor
+/// escrow; one still in flight holds escrow but has no record yet.
+fn first_answer(deps: &OrderDeps, order_ref: u64) -> ApiResult<()> {
+    if deps.portfolio.stock_tx(order_ref)?.is_some() {
+        return Ok(ApiOk(()));
+    }
+    if deps.portfolio.has_reservation(order_ref)? {
+        return Err(ApiError::bad_request(
+            "the order with this client_order_id is still being processed",
+        ));
+    }
+    Err(ApiError::bad_request(
+        "the order with this client_order_id was not placed",
+    ))
 }

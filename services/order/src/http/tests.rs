@@ -22,23 +22,25 @@ impl KnownUsers for Everyone {
     }
 }
 
-/// A shard that kills every market order, rests every limit order, and records what it got.
-#[derive(Default)]
+/// A shard that kills every market order, rests every limit order, records what it got, and has
+/// the portfolio settle each outcome like the real settler.
 struct FakeShard {
     seen: Mutex<Vec<ShardCommand>>,
+    portfolio: Arc<dyn PortfolioStore>,
 }
 
 #[async_trait]
 impl ShardRouter for FakeShard {
     async fn execute(&self, command: ShardCommand) -> anyhow::Result<ShardOutcome> {
-        self.seen
-            .lock()
-            .map_err(|_| anyhow::anyhow!("poisoned"))?
-            .push(command);
+        let sequence = {
+            let mut seen = self.seen.lock().map_err(|_| anyhow::anyhow!("poisoned"))?;
+            seen.push(command);
+            u64::try_from(seen.len())?
+        };
         let mut outcome = ShardOutcome {
             version: 1,
             shard: 0,
-            sequence: 1,
+            sequence,
             timestamp_ns: 0,
             command,
             result: CommandResult::Accepted,
@@ -56,6 +58,7 @@ impl ShardRouter for FakeShard {
                 remaining: place.quantity,
             });
         }
+        self.portfolio.settle(vec![outcome.clone()]).await?;
         Ok(outcome)
     }
 
@@ -90,7 +93,10 @@ async fn app() -> App {
     ));
     assert!(matches!(portfolio.add_shares(7, 1, 10).await, Ok(Ok(()))));
     assert!(matches!(portfolio.deposit(7, 1_000).await, Ok(Ok(()))));
-    let shard = Arc::new(FakeShard::default());
+    let shard = Arc::new(FakeShard {
+        seen: Mutex::default(),
+        portfolio: Arc::clone(&portfolio),
+    });
     let deps = OrderDeps {
         portfolio,
         shards: shard.clone(),
@@ -197,5 +203,30 @@ async fn prices_join_best_asks_with_names() {
     assert_eq!(
         body,
         r#"{"success":true,"data":[{"stock_id":"1","stock_name":"Apple","current_price":135.5}]}"#
+    );
+}
+
+#[tokio::test]
+async fn a_repeated_client_order_id_answers_like_the_first_and_places_once() {
+    let app = app().await;
+    let sell = r#"{"stock_id":"1","is_buy":false,"order_type":"LIMIT","quantity":2,"price":7,"client_order_id":"retry-1"}"#;
+    let ok = (StatusCode::OK, r#"{"success":true,"data":null}"#.to_owned());
+    assert_eq!(app.call("POST", "/engine/placeStockOrder", sell).await, ok);
+    assert_eq!(app.call("POST", "/engine/placeStockOrder", sell).await, ok);
+    assert_eq!(app.commands_seen(), 1, "placed once");
+    let buy = r#"{"stock_id":"1","is_buy":true,"order_type":"MARKET","quantity":1,"client_order_id":"retry-2"}"#;
+    assert_eq!(
+        app.call("POST", "/engine/placeStockOrder", buy).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        app.call("POST", "/engine/placeStockOrder", buy).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(app.commands_seen(), 2, "the killed buy is not retried");
+    let bad = r#"{"stock_id":"1","is_buy":false,"order_type":"LIMIT","quantity":1,"price":7,"client_order_id":"no spaces"}"#;
+    assert_eq!(
+        app.call("POST", "/engine/placeStockOrder", bad).await.0,
+        StatusCode::BAD_REQUEST
     );
 }

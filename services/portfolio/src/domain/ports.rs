@@ -31,6 +31,40 @@ pub struct Holding {
     pub quantity: u64,
 }
 
+/// A client's idempotency key for an order: 1 to 64 characters of `[0-9A-Za-z_-]`. Fixed size
+/// so that requests carrying it stay `Copy`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientOrderId {
+    len: u8,
+    bytes: [u8; ClientOrderId::MAX_LEN],
+}
+
+impl ClientOrderId {
+    /// The longest accepted key.
+    pub const MAX_LEN: usize = 64;
+
+    /// Validates `text`.
+    pub fn parse(text: &str) -> Result<Self, Refusal> {
+        let valid = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'-';
+        if text.is_empty() || text.len() > Self::MAX_LEN || !text.bytes().all(valid) {
+            return Err(Refusal::new(
+                "client_order_id must be 1 to 64 characters of [0-9A-Za-z_-]",
+            ));
+        }
+        let mut bytes = [0; Self::MAX_LEN];
+        bytes[..text.len()].copy_from_slice(text.as_bytes());
+        let len =
+            u8::try_from(text.len()).map_err(|_| Refusal::new("client_order_id is too long"))?;
+        Ok(Self { len, bytes })
+    }
+
+    /// The key.
+    pub fn as_str(&self) -> &str {
+        let bytes = self.bytes.get(..usize::from(self.len)).unwrap_or_default();
+        std::str::from_utf8(bytes).unwrap_or_default()
+    }
+}
+
 /// What an order wants escrowed before it is routed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EscrowRequest {
@@ -44,6 +78,8 @@ pub struct EscrowRequest {
     pub quantity: u64,
     /// Limit price; `None` for market.
     pub limit_price_cents: Option<u64>,
+    /// The client's idempotency key, if any.
+    pub client_order_id: Option<ClientOrderId>,
 }
 
 /// A granted escrow.
@@ -53,6 +89,9 @@ pub struct Escrow {
     pub order_ref: u64,
     /// Cash reserved (a market buy's spend cap).
     pub cash_cents: u64,
+    /// The client order id was used before: `order_ref` is that first order and nothing was
+    /// reserved now.
+    pub duplicate: bool,
 }
 
 /// The portfolio store.
@@ -81,6 +120,8 @@ pub trait PortfolioStore: Send + Sync + 'static {
     fn stocks(&self) -> anyhow::Result<Vec<(u64, String)>>;
     /// True when the stock exists.
     fn stock_exists(&self, stock_id: u64) -> anyhow::Result<bool>;
+    /// True while the order still holds escrow (in flight or resting).
+    fn has_reservation(&self, order_ref: u64) -> anyhow::Result<bool>;
     /// A stock transaction by id.
     fn stock_tx(&self, stock_tx_id: u64) -> anyhow::Result<Option<StockTx>>;
     /// A user's stock transactions, oldest first.

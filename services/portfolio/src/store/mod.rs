@@ -60,12 +60,16 @@ impl PortfolioStore for RedbPortfolio {
     }
 
     async fn reserve(&self, request: EscrowRequest) -> Decision<Escrow> {
-        // Volatile: a lost reservation is rebuilt from the shard's outcome (settle.rs).
-        self.committer
-            .run_volatile(move |txn| {
-                Tables::open(txn).and_then(|mut t| reserve::reserve(&mut t, &request))
-            })
-            .await
+        let job = move |txn: &redb::WriteTransaction| {
+            Tables::open(txn).and_then(|mut t| reserve::reserve(&mut t, &request))
+        };
+        if request.client_order_id.is_some() {
+            // Durable: the idempotency key must survive a crash before the order is routed.
+            self.committer.run(job).await
+        } else {
+            // Volatile: a lost reservation is rebuilt from the shard's outcome (settle.rs).
+            self.committer.run_volatile(job).await
+        }
     }
 
     async fn settle(&self, outcomes: Vec<ShardOutcome>) -> anyhow::Result<()> {
@@ -116,6 +120,10 @@ impl PortfolioStore for RedbPortfolio {
 
     fn stock_exists(&self, stock_id: u64) -> anyhow::Result<bool> {
         queries::stock_exists(self.committer.database(), stock_id)
+    }
+
+    fn has_reservation(&self, order_ref: u64) -> anyhow::Result<bool> {
+        queries::has_reservation(self.committer.database(), order_ref)
     }
 
     fn stock_tx(&self, stock_tx_id: u64) -> anyhow::Result<Option<StockTx>> {

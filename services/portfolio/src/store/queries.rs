@@ -66,6 +66,14 @@ pub fn stock_exists(db: &Database, stock_id: u64) -> anyhow::Result<bool> {
     Ok(txn.open_table(tables::STOCKS)?.get(stock_id)?.is_some())
 }
 
+pub fn has_reservation(db: &Database, order_ref: u64) -> anyhow::Result<bool> {
+    let txn = db.begin_read()?;
+    Ok(txn
+        .open_table(tables::RESERVATIONS)?
+        .get(order_ref)?
+        .is_some())
+}
+
 pub fn stock_tx(db: &Database, stock_tx_id: u64) -> anyhow::Result<Option<StockTx>> {
     let txn = db.begin_read()?;
     let table = txn.open_table(tables::STOCK_TXS)?;

@@ -57,6 +57,17 @@ pub fn deposit(t: &mut Tables<'_>, user_id: u64, amount_cents: u64) -> Step<()> 
 
 /// Moves what the order needs into escrow, or refuses without writing anything.
 pub fn reserve(t: &mut Tables<'_>, request: &EscrowRequest) -> Step<Escrow> {
+    if let Some(client_order_id) = &request.client_order_id {
+        let key = (request.user_id, client_order_id.as_str());
+        if let Some(first) = t.client_orders.get(key)? {
+            let order_ref = first.value();
+            return Ok(Ok(Escrow {
+                order_ref,
+                cash_cents: 0,
+                duplicate: true,
+            }));
+        }
+    }
     if !stock_exists(t, request.stock_id)? {
         return Ok(Err(Refusal::new("unknown stock_id")));
     }
@@ -79,9 +90,14 @@ pub fn reserve(t: &mut Tables<'_>, request: &EscrowRequest) -> Step<Escrow> {
         pending: true,
     };
     t.put_reservation(order_ref, &reservation)?;
+    if let Some(client_order_id) = &request.client_order_id {
+        t.client_orders
+            .insert((request.user_id, client_order_id.as_str()), order_ref)?;
+    }
     Ok(Ok(Escrow {
         order_ref,
         cash_cents,
+        duplicate: false,
     }))
 }
 

@@ -31,6 +31,10 @@ pub const WALLET_TXS: TableDefinition<u64, &[u8]> = TableDefinition::new("portfo
 pub const USER_WALLET_TXS: TableDefinition<(u64, u64), u64> =
     TableDefinition::new("portfolio_user_wallet_txs");
 
+/// (user, client order id) -> the first order's ref.
+pub const CLIENT_ORDERS: TableDefinition<(u64, &str), u64> =
+    TableDefinition::new("portfolio_client_orders");
+
 /// Counter names in [`META`].
 pub mod counter {
     /// Stock ids.
@@ -70,6 +74,7 @@ pub struct Tables<'t> {
     pub user_stock_txs: Table<'t, (u64, u64), u64>,
     pub wallet_txs: Table<'t, u64, &'static [u8]>,
     pub user_wallet_txs: Table<'t, (u64, u64), u64>,
+    pub client_orders: Table<'t, (u64, &'static str), u64>,
 }
 
 impl<'t> Tables<'t> {
@@ -86,6 +91,7 @@ impl<'t> Tables<'t> {
             user_stock_txs: txn.open_table(USER_STOCK_TXS)?,
             wallet_txs: txn.open_table(WALLET_TXS)?,
             user_wallet_txs: txn.open_table(USER_WALLET_TXS)?,
+            client_orders: txn.open_table(CLIENT_ORDERS)?,
         })
     }
 

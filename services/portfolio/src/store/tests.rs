@@ -89,6 +89,7 @@ async fn a_partial_fill_settles_once_with_children_and_wallet_txs() {
         side: Side::Sell,
         quantity: 10,
         limit_price_cents: Some(500),
+        client_order_id: None,
     };
     let sell = ok(store.reserve(sell_request).await);
     let sell_place = place(
@@ -104,6 +105,7 @@ async fn a_partial_fill_settles_once_with_children_and_wallet_txs() {
         side: Side::Buy,
         quantity: 4,
         limit_price_cents: None,
+        client_order_id: None,
     };
     let buy = ok(store.reserve(buy_request).await);
     assert_eq!(
@@ -192,6 +194,7 @@ async fn a_killed_market_buy_leaves_no_record_and_releases_its_cash() {
         side: Side::Buy,
         quantity: 4,
         limit_price_cents: None,
+        client_order_id: None,
     };
     let buy = ok(store.reserve(request).await);
     assert_eq!(store.balance(BUYER).ok(), Some(0));
@@ -230,6 +233,7 @@ async fn orphaned_escrow_is_released_and_overselling_is_refused() {
         side: Side::Sell,
         quantity: 4,
         limit_price_cents: Some(1),
+        client_order_id: None,
     };
     assert!(matches!(store.reserve(too_many).await, Ok(Err(_))));
     let fine = EscrowRequest {
@@ -274,6 +278,7 @@ async fn a_reservation_lost_in_a_crash_is_rebuilt_from_the_outcome() {
         side: Side::Sell,
         quantity: 1,
         limit_price_cents: Some(1),
+        client_order_id: None,
     };
     assert!(
         ok(store.reserve(next).await).order_ref > lost_ref,
