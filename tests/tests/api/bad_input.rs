@@ -20,7 +20,7 @@ impl Fixture {
         (
             read_account(&self.seller),
             read_account(&self.buyer),
-            self.buyer.prices(),
+            crate::only_stocks(&self.buyer.prices(), &[&self.stock]),
         )
     }
 }

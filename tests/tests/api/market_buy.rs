@@ -40,7 +40,7 @@ fn snapshot(market: &Market) -> (AccountView, AccountView, Value) {
     (
         read_account(&market.seller),
         read_account(&market.buyer),
-        market.buyer.prices(),
+        only_stocks(&market.buyer.prices(), &[&market.stock]),
     )
 }
 
