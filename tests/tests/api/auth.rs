@@ -176,3 +176,61 @@ fn tamper(token: &str) -> String {
     bytes[last] = if bytes[last] == b'A' { b'B' } else { b'A' };
     String::from_utf8(bytes).unwrap_or_default()
 }
+
+#[test]
+fn forged_tokens_are_401() {
+    let app = spawn_app();
+    let api = app.api();
+    let trader = Trader::register(&api, "mallory");
+    let mut parts = trader.token.split('.');
+    let (_, payload) = (parts.next(), parts.next().unwrap_or_default());
+    let unsigned = format!("{}.{payload}.", base64url(br#"{"alg":"none","typ":"JWT"}"#));
+    let other_algorithm = format!(
+        "{}.{payload}.{}",
+        base64url(br#"{"alg":"HS512","typ":"JWT"}"#),
+        base64url(&[7; 64])
+    );
+    let forged_subject = format!(
+        "{}.{}.{}",
+        base64url(br#"{"alg":"HS256","typ":"JWT"}"#),
+        base64url(br#"{"sub":"someone","exp":4102444800,"iat":1700000000}"#),
+        base64url(&[1; 32])
+    );
+    for forged in [unsigned, other_algorithm, forged_subject] {
+        expect_error(
+            &api.get("/transaction/getWalletBalance", Auth::Token(&forged)),
+            401,
+        );
+        expect_error(
+            &api.get("/transaction/getWalletBalance", Auth::Bearer(&forged)),
+            401,
+        );
+    }
+}
+
+/// Unpadded base64url, as JWTs use it.
+fn base64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut text = String::new();
+    for chunk in bytes.chunks(3) {
+        let block = chunk
+            .iter()
+            .enumerate()
+            .fold(0_u32, |block, (index, byte)| {
+                block | u32::from(*byte) << (16 - 8 * index)
+            });
+        for index in 0..=chunk.len() {
+            let sextet = (block >> (18 - 6 * index)) & 0x3f;
+            text.push(char::from(ALPHABET[sextet as usize]));
+        }
+    }
+    text
+}
+
+#[test]
+fn base64url_matches_known_vectors() {
+    assert_eq!(base64url(b"f"), "Zg");
+    assert_eq!(base64url(b"fo"), "Zm8");
+    assert_eq!(base64url(b"foo"), "Zm9v");
+    assert_eq!(base64url(&[0xfb, 0xff]), "-_8");
+}
