@@ -27,8 +27,8 @@ pub struct Cli {
     /// the data directory (`jwt-secret`).
     #[arg(long, env = "EXCHANGE_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: Option<String>,
-    /// Token lifetime: `90s`, `30m`, `24h`, `7d`, or seconds.
-    #[arg(long, env = "EXCHANGE_TOKEN_TTL", default_value = "24h", value_parser = parse_duration)]
+    /// Token lifetime: `90s`, `30m`, `24h`, `7d`, `1h 30m`.
+    #[arg(long, env = "EXCHANGE_TOKEN_TTL", default_value = "24h", value_parser = humantime::parse_duration)]
     pub token_ttl: Duration,
 }
 
@@ -63,42 +63,16 @@ impl Cli {
     }
 }
 
-/// Parses `90s`, `30m`, `24h`, `7d` or plain seconds.
-pub fn parse_duration(text: &str) -> Result<Duration, String> {
-    let text = text.trim();
-    let (digits, unit) = text.split_at(
-        text.find(|c: char| !c.is_ascii_digit())
-            .unwrap_or(text.len()),
-    );
-    let value: u64 = digits
-        .parse()
-        .map_err(|_| format!("not a duration: {text}"))?;
-    let seconds = match unit {
-        "" | "s" => 1,
-        "m" => 60,
-        "h" => 3600,
-        "d" => 86_400,
-        _ => {
-            return Err(format!(
-                "unknown duration unit in {text} (use s, m, h or d)"
-            ));
-        }
-    };
-    value
-        .checked_mul(seconds)
-        .map(Duration::from_secs)
-        .ok_or_else(|| format!("duration too long: {text}"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn durations() {
-        assert_eq!(parse_duration("24h"), Ok(Duration::from_secs(86_400)));
-        assert_eq!(parse_duration("90"), Ok(Duration::from_secs(90)));
-        assert!(parse_duration("1y").is_err());
-        assert!(parse_duration("h").is_err());
+    fn token_ttl_takes_human_durations_and_defaults_to_a_day() {
+        let cli = Cli::try_parse_from(["exchange", "--token-ttl", "90m"]).expect("parses");
+        assert_eq!(cli.token_ttl, Duration::from_secs(90 * 60));
+        let cli = Cli::try_parse_from(["exchange"]).expect("parses");
+        assert_eq!(cli.token_ttl, Duration::from_secs(86_400));
+        assert!(Cli::try_parse_from(["exchange", "--token-ttl", "soon"]).is_err());
     }
 }
