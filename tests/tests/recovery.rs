@@ -3,10 +3,16 @@
 //!
 //! Always starts its own process (it must kill it), even when `EXCHANGE_BASE_URL` is set.
 
+use reqwest::Method;
 use serde_json::{Value, json};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
 use system_tests::app::{TestApp, spawn_local_app};
 use system_tests::checks::expect_ok_null;
+use system_tests::http::Reply;
 use system_tests::ledger::{AccountView, Inflows, check_invariants, id_text, list, read_account};
+use system_tests::money::cents;
 use system_tests::names::unique;
 use system_tests::trader::Trader;
 
@@ -136,4 +142,112 @@ fn assert_fresh_ids_are_unique(traders: &[Trader]) {
     ids.sort();
     ids.dedup();
     assert_eq!(ids.len(), count, "duplicate transaction ids after restarts");
+}
+
+/// Counts of one writer thread: answers acknowledged with 200, and requests sent.
+#[derive(Default)]
+struct WriterCounts {
+    acknowledged: AtomicU64,
+    attempted: AtomicU64,
+}
+
+/// Sends `request` until the transport fails (the process was killed); counts 200s.
+fn write_until_killed(counts: &WriterCounts, request: impl Fn() -> Result<Reply, reqwest::Error>) {
+    loop {
+        counts.attempted.fetch_add(1, Ordering::SeqCst);
+        match request() {
+            Ok(reply) if reply.status == 200 => {
+                counts.acknowledged.fetch_add(1, Ordering::SeqCst);
+            }
+            Ok(reply) => panic!(
+                "unexpected answer while writing: {} {}",
+                reply.status, reply.text
+            ),
+            Err(_) => return,
+        }
+    }
+}
+
+#[test]
+fn acknowledged_writes_survive_a_kill9_in_the_middle_of_a_stream() {
+    const MINIMUM_ACKS: u64 = 40;
+    let mut app = spawn_local_app();
+    let api = app.api();
+    let seller = Trader::register(&api, "streamer");
+    let buyer = Trader::register(&api, "depositor");
+    let stock = seller.create_stock(&unique("Stream"));
+    seller.add_stock(&stock, 1_000_000);
+    let (deposits, sells) = (WriterCounts::default(), WriterCounts::default());
+    let deposit_body = json!({"amount": 1}).to_string();
+    let sell_body = json!({"stock_id": stock, "is_buy": false, "order_type": "LIMIT", "quantity": 1, "price": 1}).to_string();
+    thread::scope(|scope| {
+        scope.spawn(|| {
+            write_until_killed(&deposits, || {
+                buyer.api().try_request(
+                    Method::POST,
+                    "/transaction/addMoneyToWallet",
+                    buyer.auth(),
+                    Some(deposit_body.clone()),
+                )
+            });
+        });
+        scope.spawn(|| {
+            write_until_killed(&sells, || {
+                seller.api().try_request(
+                    Method::POST,
+                    "/engine/placeStockOrder",
+                    seller.auth(),
+                    Some(sell_body.clone()),
+                )
+            });
+        });
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while deposits.acknowledged.load(Ordering::SeqCst) < MINIMUM_ACKS
+            || sells.acknowledged.load(Ordering::SeqCst) < MINIMUM_ACKS
+        {
+            assert!(Instant::now() < deadline, "the writers got too few answers");
+            thread::sleep(Duration::from_millis(1));
+        }
+        app.kill9(); // the writers stop at their first transport error
+    });
+    let traders = restart_after_kill9_done(&mut app, &[seller, buyer]);
+    let (seller, buyer) = (&traders[0], &traders[1]);
+
+    let balance_cents = cents(&buyer.balance());
+    let (acked, attempted) = (
+        deposits.acknowledged.load(Ordering::SeqCst),
+        deposits.attempted.load(Ordering::SeqCst),
+    );
+    assert!(
+        i128::from(acked) * 100 <= balance_cents && balance_cents <= i128::from(attempted) * 100,
+        "balance {balance_cents} cents: every acknowledged deposit ({acked}) and no more than sent ({attempted})"
+    );
+    let orders = list(&seller.stock_transactions()).len() as u64;
+    let (acked, attempted) = (
+        sells.acknowledged.load(Ordering::SeqCst),
+        sells.attempted.load(Ordering::SeqCst),
+    );
+    assert!(
+        acked <= orders && orders <= attempted,
+        "{orders} sell records: acknowledged {acked}, sent {attempted}"
+    );
+    let accounts = vec![read_account(seller), read_account(buyer)];
+    let inflows = Inflows {
+        deposits_cents: vec![0, balance_cents],
+        shares_added: [(id_text(&stock), 1_000_000)].into_iter().collect(),
+    };
+    assert_eq!(check_invariants(&accounts, &inflows), Vec::<String>::new());
+    expect_ok_null(&buyer.place_market_buy(&stock, 10));
+    assert_eq!(
+        cents(&buyer.balance()),
+        balance_cents - 1_000,
+        "the recovered asks still match"
+    );
+}
+
+/// Restarts a process that was already killed.
+fn restart_after_kill9_done(app: &mut TestApp, traders: &[Trader]) -> Vec<Trader> {
+    app.restart();
+    let api = app.api();
+    traders.iter().map(|trader| trader.with_api(&api)).collect()
 }
