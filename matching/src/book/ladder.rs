@@ -5,6 +5,7 @@
 //! a level's `total` is the sum of its orders' `remaining`; no level is empty.
 
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 
 use rustc_hash::FxHashMap;
 
@@ -275,9 +276,15 @@ impl Ladder {
     }
 
     fn level_for(&mut self, side: Side, price: Price) -> u32 {
-        if let Some(level) = self.side_map(side).get(&price) {
-            return *level;
-        }
+        // One tree descent whether the level exists or not (the fields are borrowed apart).
+        let map = match side {
+            Side::Buy => &mut self.bids,
+            Side::Sell => &mut self.asks,
+        };
+        let vacant = match map.entry(price) {
+            Entry::Occupied(level) => return *level.get(),
+            Entry::Vacant(vacant) => vacant,
+        };
         let level = Level {
             price,
             side,
@@ -296,7 +303,7 @@ impl Ladder {
                 slot_number(self.levels.len() - 1)
             }
         };
-        self.side_map_mut(side).insert(price, slot);
+        vacant.insert(slot);
         slot
     }
 
@@ -355,7 +362,11 @@ impl Ladder {
                 linked += count as usize;
             }
         }
-        if let Some(id) = self.stop_prices.keys().find(|id| !self.index.contains_key(id)) {
+        if let Some(id) = self
+            .stop_prices
+            .keys()
+            .find(|id| !self.index.contains_key(id))
+        {
             return Err(format!("stop price kept for {id:?}, which is not resting"));
         }
         if linked != self.index.len() {

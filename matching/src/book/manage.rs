@@ -41,7 +41,14 @@ impl OrderBook {
     }
 
     pub(super) fn cancel(&mut self, order_id: OrderId, user_id: UserId, out: &mut Vec<Event>) {
-        if self.may_change(order_id, user_id, out) {
+        // The hot path (a resting order) looks the id up once; waiting stops take the general path.
+        if let Some(slot) = self.ladder.find(order_id) {
+            if self.ladder.order(slot).user == user_id {
+                self.cancel_resting(slot, CancelReason::ByUser, out);
+            } else {
+                self.reject(order_id, user_id, RejectReason::NotOwner, out);
+            }
+        } else if self.may_change(order_id, user_id, out) {
             self.remove_live(order_id, CancelReason::ByUser, out);
         }
     }
