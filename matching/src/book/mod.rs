@@ -108,13 +108,13 @@ impl OrderBook {
     pub fn check_invariants(&self) -> Result<(), InvariantViolation> {
         self.ladder.check().map_err(InvariantViolation)?;
         self.stops.check().map_err(InvariantViolation)?;
-        if let (Some(bid), Some(ask)) = (self.best_bid(), self.best_ask()) {
-            if bid.price >= ask.price {
-                return Err(InvariantViolation(format!(
-                    "crossed: bid {:?} >= ask {:?}",
-                    bid.price, ask.price
-                )));
-            }
+        if let (Some(bid), Some(ask)) = (self.best_bid(), self.best_ask())
+            && bid.price >= ask.price
+        {
+            return Err(InvariantViolation(format!(
+                "crossed: bid {:?} >= ask {:?}",
+                bid.price, ask.price
+            )));
         }
         Ok(())
     }

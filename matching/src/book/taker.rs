@@ -125,10 +125,9 @@ impl OrderBook {
         if let OrderKind::Market {
             quote_cap: Some(cap),
         } = order.kind
+            && (order.side == Side::Sell || cap.0 == 0)
         {
-            if order.side == Side::Sell || cap.0 == 0 {
-                return Err(RejectReason::InvalidQuoteCap);
-            }
+            return Err(RejectReason::InvalidQuoteCap);
         }
         let is_market = limit_price.is_none();
         let post_only_misused = order.post_only
@@ -424,10 +423,10 @@ impl OrderBook {
                 user_id: stop.order.user_id,
             });
             self.execute(stamp, stop.order, stop.remaining, out);
-            if let Some(last) = self.last_trade_price {
-                if !self.stops.is_empty() {
-                    self.stops.take_triggered(last, &mut self.triggered);
-                }
+            if let Some(last) = self.last_trade_price
+                && !self.stops.is_empty()
+            {
+                self.stops.take_triggered(last, &mut self.triggered);
             }
         }
         self.triggered.clear();

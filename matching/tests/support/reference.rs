@@ -239,10 +239,9 @@ impl RefBook {
         if let OrderKind::Market {
             quote_cap: Some(cap),
         } = o.kind
+            && (o.side == Side::Sell || cap.0 == 0)
         {
-            if o.side == Side::Sell || cap.0 == 0 {
-                return Some(RejectReason::InvalidQuoteCap);
-            }
+            return Some(RejectReason::InvalidQuoteCap);
         }
         if (market && o.time_in_force == TimeInForce::Gtc)
             || (o.post_only
