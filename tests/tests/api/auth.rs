@@ -233,4 +233,52 @@ fn base64url_matches_known_vectors() {
     assert_eq!(base64url(b"fo"), "Zm8");
     assert_eq!(base64url(b"foo"), "Zm9v");
     assert_eq!(base64url(&[0xfb, 0xff]), "-_8");
+    assert_eq!(base64url_decode("Zm9vYg"), b"foob");
+    assert_eq!(
+        base64url_decode(&base64url(&[0xfb, 0xff, 1])),
+        [0xfb, 0xff, 1]
+    );
+}
+
+#[test]
+fn tokens_last_at_least_a_day_and_carry_sub_iat_exp() {
+    let app = spawn_app();
+    let trader = Trader::register(&app.api(), "patient");
+    let payload = trader.token.split('.').nth(1).unwrap_or_default();
+    let claims: serde_json::Value = serde_json::from_slice(&base64url_decode(payload))
+        .unwrap_or_else(|error| panic!("JWT payload is not JSON ({error}): {payload}"));
+    let (iat, exp) = (claims["iat"].as_u64(), claims["exp"].as_u64());
+    let (Some(iat), Some(exp)) = (iat, exp) else {
+        panic!("JWT claims need numeric iat and exp: {claims}");
+    };
+    assert!(claims["sub"].is_string(), "JWT claims need a sub: {claims}");
+    assert!(
+        exp >= iat + 24 * 3600,
+        "tokens must outlive a long load run (24 h default): {claims}"
+    );
+}
+
+/// Decodes unpadded base64url (invalid characters decode as zero bits, enough for a test).
+fn base64url_decode(text: &str) -> Vec<u8> {
+    let sextet = |byte: u8| match byte {
+        b'A'..=b'Z' => byte - b'A',
+        b'a'..=b'z' => byte - b'a' + 26,
+        b'0'..=b'9' => byte - b'0' + 52,
+        b'-' => 62,
+        b'_' => 63,
+        _ => 0,
+    };
+    let mut bytes = Vec::new();
+    for chunk in text.as_bytes().chunks(4) {
+        let block = chunk
+            .iter()
+            .enumerate()
+            .fold(0_u32, |block, (index, byte)| {
+                block | u32::from(sextet(*byte)) << (18 - 6 * index)
+            });
+        for index in 0..chunk.len().saturating_sub(1) {
+            bytes.push(block.to_be_bytes()[index + 1]);
+        }
+    }
+    bytes
 }
