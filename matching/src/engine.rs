@@ -1,6 +1,5 @@
 //! A shard's engine: the books of the stocks routed to it, each touched only through `apply`.
 
-use std::collections::BTreeMap;
 use std::hash::{Hash, Hasher};
 
 #[cfg(feature = "serde")]
@@ -22,8 +21,11 @@ pub fn shard_of(stock_id: StockId, shard_count: u32) -> u32 {
 /// The books of one shard. Books are created by the first order placed for their stock.
 #[derive(Debug, Clone, Default)]
 pub struct Engine {
-    // Ordered by stock id so that iteration, snapshots and the hash are deterministic.
-    books: BTreeMap<StockId, OrderBook>,
+    // Sorted by stock id, so iteration, snapshots and the hash are deterministic.
+    books: Vec<OrderBook>,
+    // The book the previous command used: commands come in runs of one stock, and checking it
+    // first saves the search (a hint only; any value is safe).
+    last: usize,
 }
 
 /// The complete state of an engine: its books' snapshots in stock id order.
@@ -40,33 +42,42 @@ impl Engine {
         Self::default()
     }
 
+    /// Where a stock's book is (`Ok`) or would be inserted (`Err`).
+    fn position(&self, stock_id: StockId) -> Result<usize, usize> {
+        match self.books.get(self.last) {
+            Some(book) if book.stock_id() == stock_id => Ok(self.last),
+            _ => self
+                .books
+                .binary_search_by_key(&stock_id, OrderBook::stock_id),
+        }
+    }
+
     /// Applies one command to its stock's book, appending what happened to `out`.
     pub fn apply(&mut self, command: &Command, out: &mut Vec<Event>) {
         let stock_id = command.stock_id;
-        if let Some(book) = self.books.get_mut(&stock_id) {
-            book.apply(command, out);
-            return;
-        }
-        match command.action {
-            Action::Place(_) => {
-                let book = self
-                    .books
-                    .entry(stock_id)
-                    .or_insert_with(|| OrderBook::new(stock_id));
-                book.apply(command, out);
+        let index = match (self.position(stock_id), &command.action) {
+            (Ok(index), _) => index,
+            (Err(index), Action::Place(_)) => {
+                self.books.insert(index, OrderBook::new(stock_id));
+                index
             }
-            Action::Cancel { order_id, user_id }
-            | Action::Reduce {
-                order_id, user_id, ..
-            } => {
+            (
+                Err(_),
+                Action::Cancel { order_id, user_id }
+                | Action::Reduce {
+                    order_id, user_id, ..
+                },
+            ) => {
+                let reason = RejectReason::UnknownOrder;
                 out.push(Event::Rejected {
                     stock_id,
-                    order_id,
-                    user_id,
-                    reason: RejectReason::UnknownOrder,
+                    order_id: *order_id,
+                    user_id: *user_id,
+                    reason,
                 });
+                return;
             }
-            Action::CancelAll { user_id } => {
+            (Err(_), &Action::CancelAll { user_id }) => {
                 let reason = RejectReason::NothingToCancel;
                 out.push(Event::Rejected {
                     stock_id,
@@ -74,24 +85,27 @@ impl Engine {
                     user_id,
                     reason,
                 });
+                return;
             }
-        }
+        };
+        self.last = index;
+        self.books[index].apply(command, out);
     }
 
     /// A stock's book, if any order was ever placed for it here.
     pub fn book(&self, stock_id: StockId) -> Option<&OrderBook> {
-        self.books.get(&stock_id)
+        self.position(stock_id).ok().map(|index| &self.books[index])
     }
 
     /// Every book, in stock id order.
     pub fn books(&self) -> impl Iterator<Item = &OrderBook> + '_ {
-        self.books.values()
+        self.books.iter()
     }
 
     /// A fingerprint of every book's state.
     pub fn state_hash(&self) -> u64 {
         let mut hasher = FxHasher::default();
-        for book in self.books.values() {
+        for book in &self.books {
             book.stock_id().hash(&mut hasher);
             book.state_hash().hash(&mut hasher);
         }
@@ -101,17 +115,16 @@ impl Engine {
     /// The complete state, for persistence and recovery.
     pub fn snapshot(&self) -> EngineSnapshot {
         EngineSnapshot {
-            books: self.books.values().map(OrderBook::snapshot).collect(),
+            books: self.books.iter().map(OrderBook::snapshot).collect(),
         }
     }
 
-    /// An engine in exactly the snapshot's state (same state hash).
+    /// An engine in exactly the snapshot's state (same state hash). Books are kept in stock id
+    /// order whatever order the snapshot lists them in.
     pub fn restore(snapshot: &EngineSnapshot) -> Self {
-        let books = snapshot
-            .books
-            .iter()
-            .map(|b| (b.stock_id, OrderBook::restore(b)))
-            .collect();
-        Self { books }
+        let mut books: Vec<OrderBook> = snapshot.books.iter().map(OrderBook::restore).collect();
+        books.sort_by_key(OrderBook::stock_id);
+        books.dedup_by_key(|book| book.stock_id());
+        Self { books, last: 0 }
     }
 }

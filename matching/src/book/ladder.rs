@@ -5,7 +5,6 @@
 //! a level's `total` is the sum of its orders' `remaining`; no level is empty.
 
 use std::collections::BTreeMap;
-use std::collections::btree_map::Entry;
 
 use rustc_hash::FxHashMap;
 
@@ -71,6 +70,14 @@ pub(crate) struct Ladder {
     stop_prices: FxHashMap<OrderId, Price>,
     bids: BTreeMap<Price, u32>,
     asks: BTreeMap<Price, u32>,
+    // The same levels by (side, price): most orders rest at a level that exists, and a hash probe
+    // is cheaper than a tree descent; the trees are touched only when a level comes or goes.
+    // Point lookups only.
+    level_index: FxHashMap<(Side, Price), u32>,
+    // The best level of each side (`None`: side empty), kept in step with the trees because every
+    // incoming order starts its walk there.
+    best_bid: Option<u32>,
+    best_ask: Option<u32>,
 }
 
 impl Ladder {
@@ -127,12 +134,37 @@ impl Ladder {
 
     /// The best level of a side.
     pub fn best(&self, side: Side) -> Option<u32> {
+        match side {
+            Side::Buy => self.best_bid,
+            Side::Sell => self.best_ask,
+        }
+    }
+
+    /// The best level of a side, read from its tree.
+    fn best_in_tree(&self, side: Side) -> Option<u32> {
         let map = self.side_map(side);
         let best = match side {
             Side::Buy => map.last_key_value(),
             Side::Sell => map.first_key_value(),
         };
         best.map(|(_, level)| *level)
+    }
+
+    /// Makes `level` (just created) the side's best if it beats the current one.
+    fn offer_best(&mut self, side: Side, level: u32) {
+        let price = self.levels[level as usize].price;
+        let current = self.best(side).map(|best| self.levels[best as usize].price);
+        let better = match (side, current) {
+            (_, None) => true,
+            (Side::Buy, Some(best)) => price > best,
+            (Side::Sell, Some(best)) => price < best,
+        };
+        if better {
+            match side {
+                Side::Buy => self.best_bid = Some(level),
+                Side::Sell => self.best_ask = Some(level),
+            }
+        }
     }
 
     /// The level after `price` going away from the best (lower bids, higher asks).
@@ -276,15 +308,9 @@ impl Ladder {
     }
 
     fn level_for(&mut self, side: Side, price: Price) -> u32 {
-        // One tree descent whether the level exists or not (the fields are borrowed apart).
-        let map = match side {
-            Side::Buy => &mut self.bids,
-            Side::Sell => &mut self.asks,
-        };
-        let vacant = match map.entry(price) {
-            Entry::Occupied(level) => return *level.get(),
-            Entry::Vacant(vacant) => vacant,
-        };
+        if let Some(level) = self.level_index.get(&(side, price)) {
+            return *level;
+        }
         let level = Level {
             price,
             side,
@@ -303,7 +329,9 @@ impl Ladder {
                 slot_number(self.levels.len() - 1)
             }
         };
-        vacant.insert(slot);
+        self.side_map_mut(side).insert(price, slot);
+        self.level_index.insert((side, price), slot);
+        self.offer_best(side, slot);
         slot
     }
 
@@ -314,7 +342,15 @@ impl Ladder {
         }
         let (price, side) = (lv.price, lv.side);
         self.side_map_mut(side).remove(&price);
+        self.level_index.remove(&(side, price));
         self.free_levels.push(level);
+        if self.best(side) == Some(level) {
+            let next = self.best_in_tree(side);
+            match side {
+                Side::Buy => self.best_bid = next,
+                Side::Sell => self.best_ask = next,
+            }
+        }
     }
 
     /// Checks the structural invariants; used by `OrderBook::check_invariants`.
@@ -323,8 +359,16 @@ impl Ladder {
         for side in [Side::Buy, Side::Sell] {
             for (price, level) in self.side_map(side) {
                 let lv = &self.levels[*level as usize];
-                if lv.price != *price {
-                    return Err(format!("level at {price:?} says {:?}", lv.price));
+                if lv.price != *price || lv.side != side {
+                    return Err(format!(
+                        "level at {price:?} says {:?} {:?}",
+                        lv.side, lv.price
+                    ));
+                }
+                if self.level_index.get(&(side, *price)) != Some(level) {
+                    return Err(format!(
+                        "level {side:?} {price:?} missing from the level index"
+                    ));
                 }
                 let mut sum = 0u64;
                 let mut count = 0u32;
@@ -368,6 +412,20 @@ impl Ladder {
             .find(|id| !self.index.contains_key(id))
         {
             return Err(format!("stop price kept for {id:?}, which is not resting"));
+        }
+        for side in [Side::Buy, Side::Sell] {
+            if self.best(side) != self.best_in_tree(side) {
+                return Err(format!(
+                    "cached best {side:?} level disagrees with the tree"
+                ));
+            }
+        }
+        if self.level_index.len() != self.bids.len() + self.asks.len() {
+            return Err(format!(
+                "level index has {} levels, trees {}",
+                self.level_index.len(),
+                self.bids.len() + self.asks.len()
+            ));
         }
         if linked != self.index.len() {
             return Err(format!(
