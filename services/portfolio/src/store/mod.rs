@@ -26,7 +26,7 @@ impl RedbPortfolio {
     /// Creates the tables if needed.
     pub fn open(committer: GroupCommitter) -> anyhow::Result<Self> {
         let txn = committer.database().begin_write()?;
-        drop(Tables::open(&txn)?);
+        Tables::create_all(&txn)?;
         txn.commit()?;
         Ok(Self { committer })
     }
@@ -36,33 +36,27 @@ impl RedbPortfolio {
 impl PortfolioStore for RedbPortfolio {
     async fn create_stock(&self, name: String) -> Decision<u64> {
         self.committer
-            .run(move |txn| {
-                Tables::open(txn).and_then(|mut t| reserve::create_stock(&mut t, &name))
-            })
+            .run(move |txn| Tables::job(txn, |t| reserve::create_stock(t, &name)))
             .await
     }
 
     async fn add_shares(&self, user_id: u64, stock_id: u64, quantity: u64) -> Decision<()> {
         self.committer
             .run(move |txn| {
-                Tables::open(txn)
-                    .and_then(|mut t| reserve::add_shares(&mut t, user_id, stock_id, quantity))
+                Tables::job(txn, |t| reserve::add_shares(t, user_id, stock_id, quantity))
             })
             .await
     }
 
     async fn deposit(&self, user_id: u64, amount_cents: u64) -> Decision<()> {
         self.committer
-            .run(move |txn| {
-                Tables::open(txn).and_then(|mut t| reserve::deposit(&mut t, user_id, amount_cents))
-            })
+            .run(move |txn| Tables::job(txn, |t| reserve::deposit(t, user_id, amount_cents)))
             .await
     }
 
     async fn reserve(&self, request: EscrowRequest) -> Decision<Escrow> {
-        let job = move |txn: &redb::WriteTransaction| {
-            Tables::open(txn).and_then(|mut t| reserve::reserve(&mut t, &request))
-        };
+        let job =
+            move |txn: &redb::WriteTransaction| Tables::job(txn, |t| reserve::reserve(t, &request));
         if request.client_order_id.is_some() {
             // Durable: the idempotency key must survive a crash before the order is routed.
             self.committer.run(job).await
@@ -74,30 +68,26 @@ impl PortfolioStore for RedbPortfolio {
 
     async fn settle(&self, outcomes: Vec<ShardOutcome>) -> anyhow::Result<()> {
         self.committer
-            .run(move |txn| {
-                let mut t = Tables::open(txn)?;
-                outcomes
-                    .iter()
-                    .try_for_each(|outcome| settle::apply(&mut t, outcome))
-            })
+            .run(move |txn| Tables::job(txn, |t| settle::apply_all(t, &outcomes)))
             .await
     }
 
     async fn release_orphans(&self) -> anyhow::Result<usize> {
         self.committer
             .run(|txn| {
-                let mut orphans = Vec::new();
-                let mut t = Tables::open(txn)?;
-                for entry in t.reservations.iter()? {
-                    let (order_ref, bytes) = entry?;
-                    if tables::decode::<Reservation>(bytes.value())?.pending {
-                        orphans.push(order_ref.value());
+                Tables::job(txn, |t| {
+                    let mut orphans = Vec::new();
+                    for entry in t.reservations()?.iter()? {
+                        let (order_ref, bytes) = entry?;
+                        if tables::decode::<Reservation>(bytes.value())?.pending {
+                            orphans.push(order_ref.value());
+                        }
                     }
-                }
-                orphans
-                    .iter()
-                    .try_for_each(|order_ref| settle::release(&mut t, *order_ref))?;
-                Ok(orphans.len())
+                    orphans
+                        .iter()
+                        .try_for_each(|order_ref| settle::release(t, *order_ref))?;
+                    Ok(orphans.len())
+                })
             })
             .await
     }

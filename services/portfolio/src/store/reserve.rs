@@ -15,17 +15,17 @@ pub fn create_stock(t: &mut Tables<'_>, name: &str) -> Step<u64> {
     if name.trim().is_empty() || name.len() > MAX_STOCK_NAME_BYTES {
         return Ok(Err(Refusal::new("stock_name must be a non-empty string")));
     }
-    if t.stock_names.get(name)?.is_some() {
+    if t.stock_names()?.get(name)?.is_some() {
         return Ok(Err(Refusal::new("stock_name already exists")));
     }
     let stock_id = t.next(counter::STOCK_ID)?;
-    t.stock_names.insert(name, stock_id)?;
-    t.stocks.insert(stock_id, name)?;
+    t.stock_names()?.insert(name, stock_id)?;
+    t.stocks()?.insert(stock_id, name)?;
     Ok(Ok(stock_id))
 }
 
-fn stock_exists(t: &Tables<'_>, stock_id: u64) -> anyhow::Result<bool> {
-    Ok(t.stocks.get(stock_id)?.is_some())
+fn stock_exists(t: &mut Tables<'_>, stock_id: u64) -> anyhow::Result<bool> {
+    Ok(t.stocks()?.get(stock_id)?.is_some())
 }
 
 pub fn add_shares(t: &mut Tables<'_>, user_id: u64, stock_id: u64, quantity: u64) -> Step<()> {
@@ -59,7 +59,7 @@ pub fn deposit(t: &mut Tables<'_>, user_id: u64, amount_cents: u64) -> Step<()> 
 pub fn reserve(t: &mut Tables<'_>, request: &EscrowRequest) -> Step<Escrow> {
     if let Some(client_order_id) = &request.client_order_id {
         let key = (request.user_id, client_order_id.as_str());
-        if let Some(first) = t.client_orders.get(key)? {
+        if let Some(first) = t.client_orders()?.get(key)? {
             let order_ref = first.value();
             return Ok(Ok(Escrow {
                 order_ref,
@@ -91,7 +91,7 @@ pub fn reserve(t: &mut Tables<'_>, request: &EscrowRequest) -> Step<Escrow> {
     };
     t.put_reservation(order_ref, &reservation)?;
     if let Some(client_order_id) = &request.client_order_id {
-        t.client_orders
+        t.client_orders()?
             .insert((request.user_id, client_order_id.as_str()), order_ref)?;
     }
     Ok(Ok(Escrow {

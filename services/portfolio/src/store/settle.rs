@@ -14,22 +14,43 @@ use redb::ReadableTable;
 use super::tables::{self, Reservation, Tables, counter};
 use crate::domain::records::{self, FillRecord, OrderStatus, RecordOrderType, StockTx, WalletTx};
 
-/// Applies `outcome` unless its shard's watermark already covers it.
-pub fn apply(t: &mut Tables<'_>, outcome: &ShardOutcome) -> anyhow::Result<()> {
-    let key = tables::applied_key(outcome.shard);
-    let applied = t.meta.get(key.as_str())?.map_or(0, |v| v.value());
-    if outcome.sequence <= applied {
-        return Ok(());
-    }
-    match (&outcome.command, &outcome.result) {
-        (ShardCommand::Place(place), CommandResult::Accepted) => apply_place(t, place, outcome)?,
-        (ShardCommand::Place(place), CommandResult::Rejected { .. }) => {
-            release(t, place.order_ref)?
+/// Applies every outcome its shard's watermark does not cover yet, in order, and writes each
+/// shard's new watermark once at the end (same transaction, so a replayed outcome is skipped).
+pub fn apply_all(t: &mut Tables<'_>, outcomes: &[ShardOutcome]) -> anyhow::Result<()> {
+    // (shard, applied through, changed): a batch holds one or a few shards.
+    let mut watermarks: Vec<(u32, u64, bool)> = Vec::new();
+    for outcome in outcomes {
+        let index = match watermarks.iter().position(|w| w.0 == outcome.shard) {
+            Some(index) => index,
+            None => {
+                let key = tables::applied_key(outcome.shard);
+                let applied = t.meta()?.get(key.as_str())?.map_or(0, |v| v.value());
+                watermarks.push((outcome.shard, applied, false));
+                watermarks.len() - 1
+            }
+        };
+        if outcome.sequence <= watermarks[index].1 {
+            continue;
         }
-        (ShardCommand::Cancel(_), _) => apply_ends(t, &outcome.ended)?,
+        apply(t, outcome)?;
+        watermarks[index] = (outcome.shard, outcome.sequence, true);
     }
-    t.meta.insert(key.as_str(), outcome.sequence)?;
+    for (shard, applied, changed) in watermarks {
+        if changed {
+            t.meta()?
+                .insert(tables::applied_key(shard).as_str(), applied)?;
+        }
+    }
     Ok(())
+}
+
+/// Applies one outcome (the caller checked the watermark).
+fn apply(t: &mut Tables<'_>, outcome: &ShardOutcome) -> anyhow::Result<()> {
+    match (&outcome.command, &outcome.result) {
+        (ShardCommand::Place(place), CommandResult::Accepted) => apply_place(t, place, outcome),
+        (ShardCommand::Place(place), CommandResult::Rejected { .. }) => release(t, place.order_ref),
+        (ShardCommand::Cancel(_), _) => apply_ends(t, &outcome.ended),
+    }
 }
 
 fn apply_place(
@@ -122,7 +143,7 @@ fn create_order_record(t: &mut Tables<'_>, place: &PlaceOrder, time_ns: u64) -> 
 fn insert_stock_tx(t: &mut Tables<'_>, record: &StockTx) -> anyhow::Result<()> {
     let seq = t.next(counter::RECORD_SEQ)?;
     t.put_stock_tx(record)?;
-    t.user_stock_txs
+    t.user_stock_txs()?
         .insert((record.user_id, seq), record.stock_tx_id)?;
     Ok(())
 }
@@ -199,7 +220,7 @@ fn record_fill(
     };
     let seq = t.next(counter::RECORD_SEQ)?;
     t.put_wallet_tx(&wallet_tx)?;
-    t.user_wallet_txs
+    t.user_wallet_txs()?
         .insert((order.user_id, seq), wallet_tx_id)?;
     Ok(())
 }
@@ -239,6 +260,6 @@ pub fn release(t: &mut Tables<'_>, order_ref: u64) -> anyhow::Result<()> {
             (lots.saturating_add(back), escrowed - back),
         )?;
     }
-    t.reservations.remove(order_ref)?;
+    t.remove_reservation(order_ref);
     Ok(())
 }
