@@ -5,8 +5,6 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
-use tower::ServiceExt;
 
 use crate::config::Config;
 
@@ -17,19 +15,7 @@ async fn call(app: &axum::Router, method: &str, path: &str, body: &str) -> (Stat
         .header("content-type", "application/json")
         .body(Body::from(body.to_owned()))
         .unwrap_or_else(|e| panic!("request: {e}"));
-    let response = app
-        .clone()
-        .oneshot(request)
-        .await
-        .unwrap_or_else(|e| match e {});
-    let status = response.status();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
-    (status, String::from_utf8_lossy(&bytes).into_owned())
+    platform::testing::send(app, request).await
 }
 
 #[tokio::test]

@@ -24,3 +24,5 @@ pub mod json_body;
 pub mod money;
 pub mod shutdown;
 pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;

@@ -7,11 +7,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
 use platform::clock::SystemClock;
 use platform::identity::{Authenticator, KnownUsers};
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 use crate::config::AuthConfig;
 use crate::domain::ports::{NameTaken, StoredUser, UserStore};
@@ -78,21 +76,10 @@ async fn post(app: &axum::Router, path: &str, body: &str) -> (StatusCode, Value)
         .header("content-type", "application/json")
         .body(Body::from(body.to_owned()))
         .unwrap_or_else(|e| panic!("request: {e}"));
-    let response = app
-        .clone()
-        .oneshot(request)
-        .await
-        .unwrap_or_else(|e| match e {});
-    let status = response.status();
-    let bytes = response
-        .into_body()
-        .collect()
-        .await
-        .map(|b| b.to_bytes())
-        .unwrap_or_default();
+    let (status, text) = platform::testing::send(app, request).await;
     (
         status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        serde_json::from_slice(text.as_bytes()).unwrap_or(Value::Null),
     )
 }
 

@@ -7,10 +7,8 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use contracts::embedded::BestAsk;
 use contracts::{CommandResult, EndReason, OrderEnded, ShardCommand, ShardOutcome};
-use http_body_util::BodyExt;
 use platform::identity::{Authenticator, Claims, KnownUsers};
 use portfolio::PortfolioStore;
-use tower::ServiceExt;
 
 use crate::OrderDeps;
 use crate::domain::ports::ShardRouter;
@@ -118,20 +116,7 @@ impl App {
             .header("token", &self.token)
             .body(Body::from(body.to_owned()))
             .unwrap_or_else(|e| panic!("request: {e}"));
-        let response = self
-            .router
-            .clone()
-            .oneshot(request)
-            .await
-            .unwrap_or_else(|e| match e {});
-        let status = response.status();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
-        (status, String::from_utf8_lossy(&bytes).into_owned())
+        platform::testing::send(&self.router, request).await
     }
 
     fn commands_seen(&self) -> usize {

@@ -4,9 +4,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use http_body_util::BodyExt;
 use platform::identity::{Authenticator, Claims, KnownUsers};
-use tower::ServiceExt;
 
 use super::{PortfolioState, router};
 use crate::store::test_store;
@@ -48,20 +46,7 @@ impl App {
             .header("content-type", "application/json")
             .body(Body::from(body.to_owned()))
             .unwrap_or_else(|e| panic!("request: {e}"));
-        let response = self
-            .router
-            .clone()
-            .oneshot(request)
-            .await
-            .unwrap_or_else(|e| match e {});
-        let status = response.status();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .map(|b| b.to_bytes())
-            .unwrap_or_default();
-        (status, String::from_utf8_lossy(&bytes).into_owned())
+        platform::testing::send(&self.router, request).await
     }
 }
 
