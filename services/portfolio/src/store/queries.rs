@@ -86,11 +86,14 @@ pub fn stock_txs(db: &Database, user_id: u64) -> anyhow::Result<Vec<StockTx>> {
     let records = txn.open_table(tables::STOCK_TXS)?;
     let mut list = Vec::new();
     for entry in txn
-        .open_table(tables::USER_STOCK_TXS)?
+        .open_table(tables::USER_RECORDS)?
         .range((user_id, 0)..=(user_id, u64::MAX))?
     {
-        let (_, id) = entry?;
-        if let Some(bytes) = records.get(id.value())? {
+        let (is_wallet_tx, id) = entry?.1.value();
+        if is_wallet_tx {
+            continue;
+        }
+        if let Some(bytes) = records.get(id)? {
             list.push(tables::decode(bytes.value())?);
         }
     }
@@ -102,11 +105,14 @@ pub fn wallet_txs(db: &Database, user_id: u64) -> anyhow::Result<Vec<WalletTx>> 
     let records = txn.open_table(tables::WALLET_TXS)?;
     let mut list = Vec::new();
     for entry in txn
-        .open_table(tables::USER_WALLET_TXS)?
+        .open_table(tables::USER_RECORDS)?
         .range((user_id, 0)..=(user_id, u64::MAX))?
     {
-        let (_, id) = entry?;
-        if let Some(bytes) = records.get(id.value())? {
+        let (is_wallet_tx, id) = entry?.1.value();
+        if !is_wallet_tx {
+            continue;
+        }
+        if let Some(bytes) = records.get(id)? {
             list.push(tables::decode(bytes.value())?);
         }
     }

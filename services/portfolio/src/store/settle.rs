@@ -143,8 +143,8 @@ fn create_order_record(t: &mut Tables<'_>, place: &PlaceOrder, time_ns: u64) -> 
 fn insert_stock_tx(t: &mut Tables<'_>, record: &StockTx) -> anyhow::Result<()> {
     let seq = t.next(counter::RECORD_SEQ)?;
     t.put_stock_tx(record)?;
-    t.user_stock_txs()?
-        .insert((record.user_id, seq), record.stock_tx_id)?;
+    t.user_records()?
+        .insert((record.user_id, seq), (false, record.stock_tx_id))?;
     Ok(())
 }
 
@@ -220,8 +220,8 @@ fn record_fill(
     };
     let seq = t.next(counter::RECORD_SEQ)?;
     t.put_wallet_tx(&wallet_tx)?;
-    t.user_wallet_txs()?
-        .insert((order.user_id, seq), wallet_tx_id)?;
+    t.user_records()?
+        .insert((order.user_id, seq), (true, wallet_tx_id))?;
     Ok(())
 }
 
