@@ -5,8 +5,9 @@
 //! the core order ids (strictly increasing). A command's log entry and outcome are committed
 //! durably before the outcome leaves the shard (group commit: one commit per drained batch).
 //! Recovery restores the last snapshot, replays the log after it and refuses to start if the
-//! rebuilt books' state hash differs from the persisted one. Outcomes stay in the outbox until
-//! settlement's watermark passes them, so none is lost across a crash.
+//! rebuilt books' state hash differs from the persisted one. Each log entry carries its outcome
+//! and stays until both the snapshot and settlement's watermark pass it, so no outcome is lost
+//! across a crash.
 
 pub mod config;
 pub mod domain;
@@ -33,7 +34,7 @@ pub fn connect(config: &EngineConfig, clock: &SharedClock) -> anyhow::Result<Vec
 }
 
 /// Starts a shard's thread: it reads `inputs` until every sender is dropped (that is its
-/// shutdown), hands outcomes to `deliveries` and prunes its outbox up to `settled`.
+/// shutdown), hands outcomes to `deliveries` and keeps the log back to `settled`.
 pub fn run_background(
     shard: Shard,
     inputs: tokio::sync::mpsc::Receiver<contracts::embedded::ShardInput>,

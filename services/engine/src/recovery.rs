@@ -63,6 +63,6 @@ fn verify(index: u32, state: &ShardState, checkpoint: Option<(u64, u64)>) -> any
 impl Shard {
     /// Outcomes after `applied_through` that settlement has not applied yet, in order.
     pub fn unsettled(&self, applied_through: u64) -> anyhow::Result<Vec<ShardOutcome>> {
-        self.store.outbox_after(applied_through)
+        self.store.outcomes_after(applied_through)
     }
 }

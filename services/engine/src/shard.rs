@@ -29,7 +29,6 @@ struct Loop {
     shard: Shard,
     deliveries: DeliverySender,
     settled: watch::Receiver<u64>,
-    pruned_through: u64,
     last_snapshot: u64,
     last_hash: u64,
 }
@@ -42,7 +41,6 @@ impl Shard {
         deliveries: DeliverySender,
         settled: watch::Receiver<u64>,
     ) -> std::io::Result<std::thread::JoinHandle<()>> {
-        let pruned_through = *settled.borrow();
         let last_snapshot = self.state.sequence();
         let name = format!("shard-{}", self.index);
         let last_hash = last_snapshot;
@@ -50,7 +48,6 @@ impl Shard {
             shard: self,
             deliveries,
             settled,
-            pruned_through,
             last_snapshot,
             last_hash,
         };
@@ -120,7 +117,6 @@ impl Loop {
         entries: &[(crate::state::LoggedCommand, contracts::ShardOutcome)],
     ) -> bool {
         let settled = *self.settled.borrow();
-        let prune = (settled > self.pruned_through).then(|| self.pruned_through + 1..=settled);
         let sequence = self.shard.state.sequence();
         let snapshot =
             (sequence - self.last_snapshot >= SNAPSHOT_EVERY).then(|| self.shard.state.snapshot());
@@ -129,7 +125,7 @@ impl Loop {
         let batch = Batch {
             entries,
             state_hash,
-            prune,
+            settled,
             snapshot: snapshot.as_ref(),
         };
         if let Err(error) = self.shard.store.write(&batch) {
@@ -140,7 +136,6 @@ impl Loop {
             );
             return false;
         }
-        self.pruned_through = self.pruned_through.max(settled);
         if snapshot.is_some() {
             self.last_snapshot = sequence;
         }

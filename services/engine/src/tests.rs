@@ -126,7 +126,7 @@ fn a_reopened_shard_has_the_same_books_and_keeps_unsettled_outcomes() {
         let batch = Batch {
             entries: first,
             state_hash: None,
-            prune: None,
+            settled: 0,
             snapshot: None,
         };
         shard
@@ -136,7 +136,7 @@ fn a_reopened_shard_has_the_same_books_and_keeps_unsettled_outcomes() {
         let batch = Batch {
             entries: rest,
             state_hash: Some((5, shard.state.state_hash())),
-            prune: Some(1..=1),
+            settled: 1,
             snapshot: Some(&snapshot),
         };
         shard
@@ -176,7 +176,7 @@ fn a_shard_whose_rebuilt_books_do_not_match_the_checkpoint_refuses_to_start() {
         let batch = Batch {
             entries: &entries,
             state_hash: Some((5, wrong)),
-            prune: None,
+            settled: 0,
             snapshot: None,
         };
         shard
