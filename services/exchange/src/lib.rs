@@ -3,7 +3,7 @@
 //!
 //! Start-up order matters for recovery: open the stores, rebuild every shard's books (snapshot +
 //! replay, hash checked), settle every outcome a shard committed but settlement had not applied
-//! (its outbox after the portfolio's watermark), release the escrow of orders no shard ever
+//! (its logged outcomes after the portfolio's watermark), release the escrow of orders no shard ever
 //! sequenced, and only then accept requests (`GET /health` answers 200 from then on).
 
 pub mod config;

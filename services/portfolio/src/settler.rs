@@ -1,7 +1,7 @@
 //! The settler of one shard: consumes its outcomes in order, settles a batch in one durable
 //! commit, then answers the waiting requests and publishes the shard's settled watermark. If a
 //! settlement fails it stops (the batch's requests get an error); recovery at the next start
-//! settles the shard's outbox.
+//! settles the outcomes in the shard's log after the watermark.
 
 use std::sync::Arc;
 
@@ -26,7 +26,7 @@ pub async fn run(
         if let Err(error) = store.settle(outcomes).await {
             // Crash-only: skipping these outcomes would lose them, retrying could repeat a
             // failure forever. Stop; the shard then stops too, and a restart settles them from
-            // the shard's outbox.
+            // the shard's log.
             tracing::error!(?error, "settlement failed; this shard's settler stops");
             return;
         }
