@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
 
+use super::snapshot::RestingSnapshot;
 use crate::types::{OrderId, Price, Quantity, Side, UserId};
 
 /// "No slot": the end of a FIFO list.
@@ -40,18 +41,6 @@ pub(crate) struct Level {
     pub count: u32,
     pub head: u32,
     tail: u32,
-}
-
-/// What the ladder needs to rest a new order.
-pub(crate) struct NewResting {
-    pub id: OrderId,
-    pub user: UserId,
-    pub side: Side,
-    pub price: Price,
-    pub quantity: Quantity,
-    pub filled: Quantity,
-    pub remaining: Quantity,
-    pub stop_price: Option<Price>,
 }
 
 /// Both sides of a book's resting orders.
@@ -213,7 +202,7 @@ impl Ladder {
 
     /// Appends an order at the back of its level's queue. Returns the level's new total, or
     /// `None` (and changes nothing) if that total would overflow 64 bits.
-    pub fn rest(&mut self, new: NewResting) -> Option<u64> {
+    pub fn rest(&mut self, new: RestingSnapshot) -> Option<u64> {
         let level = self.level_for(new.side, new.price);
         let total = self.levels[level as usize]
             .total
@@ -224,8 +213,8 @@ impl Ladder {
         };
         let tail = self.levels[level as usize].tail;
         let order = Resting {
-            id: new.id,
-            user: new.user,
+            id: new.order_id,
+            user: new.user_id,
             side: new.side,
             price: new.price,
             quantity: new.quantity,
@@ -247,9 +236,9 @@ impl Ladder {
         lv.tail = slot;
         lv.total = total;
         lv.count += 1;
-        self.index.insert(new.id, slot);
+        self.index.insert(new.order_id, slot);
         if let Some(stop) = new.stop_price {
-            self.stop_prices.insert(new.id, stop);
+            self.stop_prices.insert(new.order_id, stop);
         }
         Some(total)
     }

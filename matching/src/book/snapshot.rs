@@ -12,7 +12,6 @@ use serde::{Deserialize, Serialize};
 use rustc_hash::FxHasher;
 
 use super::OrderBook;
-use super::ladder::NewResting;
 use super::stops::WaitingStop;
 use crate::types::{NewOrder, OrderId, Price, Quantity, Side, StockId, UserId};
 
@@ -108,16 +107,7 @@ impl OrderBook {
         for order in &snapshot.resting {
             // Only a hand-made snapshot can overflow a level total; that order is then dropped and
             // the restored state hash differs from the snapshot's, which recovery compares.
-            let _level_total = book.ladder.rest(NewResting {
-                id: order.order_id,
-                user: order.user_id,
-                side: order.side,
-                price: order.price,
-                quantity: order.quantity,
-                filled: order.filled,
-                remaining: order.remaining,
-                stop_price: order.stop_price,
-            });
+            let _level_total = book.ladder.rest(*order);
         }
         for stop in &snapshot.stops {
             book.stops.insert(WaitingStop {

@@ -1,6 +1,6 @@
 //! Placing an order: validation, matching against the other side, then resting or ending it.
 
-use super::ladder::NewResting;
+use super::snapshot::RestingSnapshot;
 use super::stops::{WaitingStop, is_reached};
 use super::{OrderBook, Stamp};
 use crate::event::{CancelReason, DoneReason, Event, ExpireReason, RejectReason, Trade};
@@ -197,9 +197,9 @@ impl OrderBook {
             return Some(DoneReason::Cancelled(CancelReason::SelfTrade));
         }
         let order = &taker.order;
-        let resting = NewResting {
-            id: order.order_id,
-            user: order.user_id,
+        let resting = RestingSnapshot {
+            order_id: order.order_id,
+            user_id: order.user_id,
             side: order.side,
             price,
             quantity: order.quantity,
