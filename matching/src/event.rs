@@ -39,7 +39,8 @@ pub enum Event {
         /// Its owner.
         user_id: UserId,
     },
-    /// A resting order's remaining quantity shrank without a trade (reduce or self-trade decrement).
+    /// An order's remaining quantity shrank without a trade: a reduce, or a self-trade decrement of
+    /// the resting order or of the taker (a taker decremented to nothing gets `Done` instead).
     Reduced {
         /// The book.
         stock_id: StockId,

@@ -11,7 +11,7 @@ use matching::{
 };
 use proptest::prelude::*;
 use support::reference::RefBook;
-use support::{DepthReplay, script::STOCK};
+use support::{DepthReplay, OrderReplay, script::STOCK};
 
 /// One generated step, before ids are assigned.
 #[derive(Debug, Clone)]
@@ -200,6 +200,7 @@ fn compare_after_every_step(commands: &[Command]) -> Result<(), TestCaseError> {
     let mut book = OrderBook::new(STOCK);
     let mut reference = RefBook::new(STOCK);
     let mut depth = DepthReplay::default();
+    let mut replayed = OrderReplay::default();
     let mut events = Vec::new();
     for (step, command) in commands.iter().enumerate() {
         events.clear();
@@ -228,6 +229,8 @@ fn compare_after_every_step(commands: &[Command]) -> Result<(), TestCaseError> {
         prop_assert_eq!(live, reference.live(), "live orders at step {}", step);
         depth.apply(&events);
         depth.assert_matches(&book, &format!("step {step}"));
+        replayed.apply(&events);
+        replayed.assert_matches(&book, &format!("step {step}"));
     }
     Ok(())
 }

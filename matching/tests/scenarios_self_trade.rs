@@ -102,7 +102,7 @@ fn decrement_cancels_the_smaller_and_reduces_the_larger() {
         "
         #1 u1 sell 3 @ 100                   => rests
         #2 u2 sell 5 @ 100                   => rests
-        #3 u1 buy 5 @ 100 stp=decrement      => done #1 cancelled(stp) 3 left, T #2<-#3 2@100, done #3 cancelled(stp)
+        #3 u1 buy 5 @ 100 stp=decrement      => done #1 cancelled(stp) 3 left, reduced #3 to 2, T #2<-#3 2@100, done #3 cancelled(stp)
         book                                 => ask 100: #2 3
         #4 u2 buy 1 @ 100 stp=decrement      => reduced #2 to 2, done #4 cancelled(stp)
         book                                 => ask 100: #2 2
@@ -119,7 +119,7 @@ fn decrement_against_several_own_orders_then_rests() {
         #1 u1 sell 2 @ 100                   => rests
         #2 u2 sell 2 @ 100                   => rests
         #3 u1 sell 2 @ 100                   => rests
-        #4 u1 buy 10 @ 100 stp=decrement     => done #1 cancelled(stp) 2 left, T #2<-#4 2@100, done #2 filled, done #3 cancelled(stp) 2 left
+        #4 u1 buy 10 @ 100 stp=decrement     => done #1 cancelled(stp) 2 left, reduced #4 to 8, T #2<-#4 2@100, done #2 filled, done #3 cancelled(stp) 2 left, reduced #4 to 4
         book                                 => bid 100: #4 4
         ",
     );

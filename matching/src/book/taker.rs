@@ -379,7 +379,17 @@ impl OrderBook {
                 taker.remaining -= lots;
                 self.decrement_resting(maker, lots, out);
                 *changed = true;
-                (taker.remaining == 0).then_some(WalkEnd::SelfTrade)
+                if taker.remaining == 0 {
+                    return Some(WalkEnd::SelfTrade);
+                }
+                // The taker shrank too; say so, so the event stream alone gives every remainder.
+                out.push(Event::Reduced {
+                    stock_id: self.stock_id,
+                    order_id: taker.order.order_id,
+                    user_id: taker.order.user_id,
+                    remaining: Quantity(taker.remaining),
+                });
+                None
             }
         }
     }

@@ -59,11 +59,69 @@ fn side_key(side: Side) -> u8 {
     }
 }
 
+/// Every live order's (remaining, filled) rebuilt from the events alone; must always equal what
+/// the book itself reports.
+#[derive(Debug, Default)]
+pub struct OrderReplay {
+    live: BTreeMap<u64, (u64, u64)>,
+}
+
+impl OrderReplay {
+    pub fn apply(&mut self, events: &[Event]) {
+        for event in events {
+            match event {
+                Event::Accepted { order, .. } => {
+                    self.live.insert(order.order_id.0, (order.quantity.0, 0));
+                }
+                Event::Trade(trade) => {
+                    for id in [trade.maker_order_id, trade.taker_order_id] {
+                        let entry = self
+                            .live
+                            .get_mut(&id.0)
+                            .expect("a trading order was accepted");
+                        entry.0 = entry
+                            .0
+                            .checked_sub(trade.quantity.0)
+                            .expect("fills within the remainder");
+                        entry.1 += trade.quantity.0;
+                    }
+                }
+                Event::Reduced {
+                    order_id,
+                    remaining,
+                    ..
+                } => {
+                    self.live
+                        .get_mut(&order_id.0)
+                        .expect("a reduced order is live")
+                        .0 = remaining.0;
+                }
+                Event::Done { order_id, .. } => {
+                    self.live.remove(&order_id.0);
+                }
+                Event::Rejected { .. } | Event::Triggered { .. } | Event::LevelChanged { .. } => {}
+            }
+        }
+    }
+
+    pub fn assert_matches(&self, book: &OrderBook, context: &str) {
+        let actual: BTreeMap<u64, (u64, u64)> = book
+            .orders()
+            .map(|o| (o.order_id.0, (o.remaining.0, o.filled.0)))
+            .collect();
+        assert_eq!(
+            self.live, actual,
+            "live orders from the events differ after {context}"
+        );
+    }
+}
+
 /// Runs a scenario table: each line is `command => expected events` or `book => ladder`.
 /// After every command the book's invariants and the depth replay are checked.
 pub fn run_scenario(table: &str) -> OrderBook {
     let mut book = OrderBook::new(script::STOCK);
     let mut depth = DepthReplay::default();
+    let mut orders = OrderReplay::default();
     let mut events = Vec::new();
     for (number, raw) in table.lines().enumerate() {
         let line = raw.split("//").next().unwrap_or("").trim();
@@ -96,6 +154,8 @@ pub fn run_scenario(table: &str) -> OrderBook {
         }
         depth.apply(&events);
         depth.assert_matches(&book, line);
+        orders.apply(&events);
+        orders.assert_matches(&book, line);
     }
     book
 }

@@ -465,6 +465,12 @@ impl RefBook {
                         if remaining == 0 {
                             return (End::SelfTrade, filled, 0);
                         }
+                        out.push(Event::Reduced {
+                            stock_id: self.stock_id,
+                            order_id: order.order_id,
+                            user_id: order.user_id,
+                            remaining: Quantity(remaining),
+                        });
                         continue;
                     }
                 }
