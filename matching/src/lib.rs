@@ -9,6 +9,10 @@
 //! notional amounts are 128-bit, so no product overflows. Business rejections are
 //! [`Event::Rejected`] with a [`RejectReason`], never an `Err` or a panic.
 //!
+//! The events are the whole story: every live order's remaining and filled quantities can be
+//! rebuilt from `Accepted`, `Trade`, `Reduced` and `Done`, and the depth book from
+//! `LevelChanged` (the tests do both after every command).
+//!
 //! # Invariants (checked by [`OrderBook::check_invariants`] after every command in the tests)
 //! - The book is never crossed: best bid < best ask.
 //! - No empty price level; each level's total equals the sum of its orders' remainders.
@@ -19,8 +23,10 @@
 //! # Known limits
 //! - Order ids must be strictly increasing per book (the shard assigns them); this rejects a
 //!   reused id in O(1) without remembering every id ever seen.
-//! - Price levels live in a `BTreeMap` per side: O(log levels) to add or remove a level, O(1) to
-//!   cancel by id within a level (intrusive doubly linked list over a slab).
+//! - Price levels live in a `BTreeMap` per side (O(log levels) to add or remove a level), found by a
+//!   hash probe when they exist, with the best level of each side cached; cancel by id is O(1)
+//!   (id index into a slab threaded by an intrusive doubly linked list per level).
+//! - Self-trade `Skip` never rests a residual across the taker's own orders: it is cancelled.
 
 mod book;
 mod command;
