@@ -6,41 +6,8 @@ use serde_json::{Map, Value};
 /// Placeholder that [`redact_timestamps`] puts where a valid `time_stamp` was.
 pub const TIME_STAMP: &str = "<time_stamp>";
 
-/// Asserts a 200 success envelope `{"success": true, "data": ...}` and returns `data`.
-pub fn expect_ok(reply: &Reply) -> Value {
-    let body = reply.json();
-    assert_eq!(
-        reply.status, 200,
-        "{}: expected 200, got {} {}",
-        reply.request, reply.status, reply.text
-    );
-    let envelope = body
-        .as_object()
-        .unwrap_or_else(|| panic!("{}: body is not an object: {}", reply.request, reply.text));
-    assert_eq!(
-        keys(envelope),
-        ["data", "success"],
-        "{}: envelope keys",
-        reply.request
-    );
-    assert_eq!(
-        envelope["success"],
-        Value::Bool(true),
-        "{}: success",
-        reply.request
-    );
-    assert_integral_numbers_are_integers(&reply.text);
-    envelope["data"].clone()
-}
-
-/// Asserts a 200 success envelope whose `data` is `null`.
-pub fn expect_ok_null(reply: &Reply) {
-    let data = expect_ok(reply);
-    assert_eq!(data, Value::Null, "{}: data must be null", reply.request);
-}
-
-/// Asserts `{"success": false, "data": {"error": "<non-empty>"}}` with `status`; returns the message.
-pub fn expect_error(reply: &Reply, status: u16) -> String {
+/// Asserts `status` and an envelope `{"success": <success>, "data": ...}`; returns `data`.
+fn expect_envelope(reply: &Reply, status: u16, success: bool) -> Value {
     assert_eq!(
         reply.status, status,
         "{}: expected {status}, got {} {}",
@@ -58,11 +25,30 @@ pub fn expect_error(reply: &Reply, status: u16) -> String {
     );
     assert_eq!(
         envelope["success"],
-        Value::Bool(false),
+        Value::Bool(success),
         "{}: success",
         reply.request
     );
-    let data = envelope["data"]
+    envelope["data"].clone()
+}
+
+/// Asserts a 200 success envelope `{"success": true, "data": ...}` and returns `data`.
+pub fn expect_ok(reply: &Reply) -> Value {
+    let data = expect_envelope(reply, 200, true);
+    assert_integral_numbers_are_integers(&reply.text);
+    data
+}
+
+/// Asserts a 200 success envelope whose `data` is `null`.
+pub fn expect_ok_null(reply: &Reply) {
+    let data = expect_ok(reply);
+    assert_eq!(data, Value::Null, "{}: data must be null", reply.request);
+}
+
+/// Asserts `{"success": false, "data": {"error": "<non-empty>"}}` with `status`; returns the message.
+pub fn expect_error(reply: &Reply, status: u16) -> String {
+    let data = expect_envelope(reply, status, false);
+    let data = data
         .as_object()
         .unwrap_or_else(|| panic!("{}: data is not an object: {}", reply.request, reply.text));
     assert_eq!(keys(data), ["error"], "{}: error data keys", reply.request);
