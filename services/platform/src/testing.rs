@@ -23,3 +23,25 @@ pub async fn send(router: &Router, request: Request<Body>) -> (StatusCode, Strin
         .unwrap_or_default();
     (status, String::from_utf8_lossy(&bytes).into_owned())
 }
+
+/// A user registry that knows every id, for handler tests that sign their own tokens.
+pub struct EveryoneKnown;
+
+impl crate::identity::KnownUsers for EveryoneKnown {
+    fn exists(&self, _user_id: u64) -> anyhow::Result<bool> {
+        Ok(true)
+    }
+}
+
+/// An authenticator on `secret` that knows everyone, and a long-lived token for `user_id`.
+pub fn signed_in(secret: &[u8], user_id: u64) -> (crate::identity::Authenticator, String) {
+    let authenticator =
+        crate::identity::Authenticator::new(secret, std::sync::Arc::new(EveryoneKnown));
+    let claims = crate::identity::Claims {
+        sub: user_id.to_string(),
+        iat: 1,
+        exp: u64::MAX / 2,
+    };
+    let token = authenticator.sign(&claims).unwrap_or_default();
+    (authenticator, token)
+}

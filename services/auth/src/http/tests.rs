@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use platform::clock::SystemClock;
-use platform::identity::{Authenticator, KnownUsers};
+use platform::identity::Authenticator;
 use serde_json::{Value, json};
 
 use crate::config::AuthConfig;
@@ -48,20 +48,13 @@ impl UserStore for FakeUsers {
     }
 }
 
-struct Everyone;
-impl KnownUsers for Everyone {
-    fn exists(&self, _: u64) -> anyhow::Result<bool> {
-        Ok(true)
-    }
-}
-
 fn app() -> axum::Router {
     let config = AuthConfig {
         jwt_secret: b"s".to_vec(),
         bcrypt_cost: 4,
         token_ttl: Duration::from_secs(60),
     };
-    let authenticator = Authenticator::new(b"s", Arc::new(Everyone));
+    let authenticator = Authenticator::new(b"s", Arc::new(platform::testing::EveryoneKnown));
     let service = AuthService::new(
         &config,
         Arc::new(FakeUsers::default()),

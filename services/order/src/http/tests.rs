@@ -7,18 +7,10 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use contracts::embedded::BestAsk;
 use contracts::{CommandResult, EndReason, OrderEnded, ShardCommand, ShardOutcome};
-use platform::identity::{Authenticator, Claims, KnownUsers};
 use portfolio::PortfolioStore;
 
 use crate::OrderDeps;
 use crate::domain::ports::ShardRouter;
-
-struct Everyone;
-impl KnownUsers for Everyone {
-    fn exists(&self, _: u64) -> anyhow::Result<bool> {
-        Ok(true)
-    }
-}
 
 /// A shard that kills every market order, rests every limit order, records what it got, and has
 /// the portfolio settle each outcome like the real settler.
@@ -75,14 +67,7 @@ struct App {
 }
 
 async fn app() -> App {
-    let authenticator = Authenticator::new(b"s", Arc::new(Everyone));
-    let token = authenticator
-        .sign(&Claims {
-            sub: "7".to_owned(),
-            iat: 1,
-            exp: u64::MAX / 2,
-        })
-        .unwrap_or_default();
+    let (authenticator, token) = platform::testing::signed_in(b"s", 7);
     let store = portfolio::store::in_memory().unwrap_or_else(|e| panic!("store: {e}"));
     let portfolio: Arc<dyn PortfolioStore> = Arc::new(store);
     assert!(matches!(

@@ -4,17 +4,9 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
-use platform::identity::{Authenticator, Claims, KnownUsers};
 
 use super::{PortfolioState, router};
 use crate::store::test_store;
-
-struct Everyone;
-impl KnownUsers for Everyone {
-    fn exists(&self, _: u64) -> anyhow::Result<bool> {
-        Ok(true)
-    }
-}
 
 struct App {
     router: axum::Router,
@@ -22,14 +14,7 @@ struct App {
 }
 
 fn app() -> App {
-    let authenticator = Authenticator::new(b"s", Arc::new(Everyone));
-    let token = authenticator
-        .sign(&Claims {
-            sub: "7".to_owned(),
-            iat: 1,
-            exp: u64::MAX / 2,
-        })
-        .unwrap_or_default();
+    let (authenticator, token) = platform::testing::signed_in(b"s", 7);
     let router = router(PortfolioState {
         store: Arc::new(test_store()),
         authenticator,
