@@ -57,10 +57,10 @@ pub async fn start(config: &Config) -> anyhow::Result<Roles> {
     };
     let shards = engine::connect(&engine_config, &clock)?;
     recover(&shards, portfolio.store.as_ref()).await?;
-    let senders = shards
-        .into_iter()
-        .map(|shard| start_shard(shard, &portfolio))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let mut senders = Vec::with_capacity(shards.len());
+    for shard in shards {
+        senders.push(start_shard(shard, &portfolio).await?);
+    }
     let order = OrderDeps {
         portfolio: Arc::clone(&portfolio.store),
         shards: Arc::new(ChannelRouter::new(senders)),
@@ -77,7 +77,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Roles> {
 /// Settles what the shards committed but settlement missed, then frees orphaned escrow.
 async fn recover(shards: &[Shard], store: &dyn PortfolioStore) -> anyhow::Result<()> {
     for shard in shards {
-        let unsettled = shard.unsettled(store.applied_through(shard.index)?)?;
+        let unsettled = shard.unsettled(store.applied_through(shard.index).await?)?;
         if !unsettled.is_empty() {
             tracing::info!(
                 shard = shard.index,
@@ -95,13 +95,13 @@ async fn recover(shards: &[Shard], store: &dyn PortfolioStore) -> anyhow::Result
 }
 
 /// Connects one shard to its settler and starts both.
-fn start_shard(
+async fn start_shard(
     shard: Shard,
     portfolio: &PortfolioDeps,
 ) -> anyhow::Result<contracts::embedded::ShardSender> {
     let (inputs, input_receiver) = mpsc::channel(SHARD_QUEUE);
     let (deliveries, delivery_receiver) = mpsc::channel(SHARD_QUEUE);
-    let applied = portfolio.store.applied_through(shard.index)?;
+    let applied = portfolio.store.applied_through(shard.index).await?;
     let (settled, settled_receiver) = watch::channel(applied);
     portfolio::run_background(portfolio, delivery_receiver, settled);
     engine::run_background(shard, input_receiver, deliveries, settled_receiver)?;

@@ -26,7 +26,8 @@ pub async fn cancel_stock_transaction(
     let not_cancellable = || ApiError::bad_request("no open order of yours with this stock_tx_id");
     let order = deps
         .portfolio
-        .stock_tx(stock_tx_id)?
+        .stock_tx(stock_tx_id)
+        .await?
         .ok_or_else(not_cancellable)?;
     if order.user_id != caller.user_id
         || order.parent_stock_tx_id.is_some()

@@ -37,7 +37,7 @@ pub async fn place_stock_order(
         .await?
         .map_err(|refusal| ApiError::BadRequest(refusal.0))?;
     if escrow.duplicate {
-        return first_answer(&deps, escrow.order_ref);
+        return first_answer(&deps, escrow.order_ref).await;
     }
     let place = request.to_place(escrow.order_ref, caller.user_id, escrow.cash_cents);
     let outcome = deps.shards.execute(ShardCommand::Place(place)).await?;
@@ -50,11 +50,11 @@ pub async fn place_stock_order(
 /// The answer to a repeated `client_order_id`: the first order's, read from its state. An
 /// order that was accepted has a record; one that was refused or killed has neither a record nor
 /// escrow; one still in flight holds escrow but has no record yet.
-fn first_answer(deps: &OrderDeps, order_ref: u64) -> ApiResult<()> {
-    if deps.portfolio.stock_tx(order_ref)?.is_some() {
+async fn first_answer(deps: &OrderDeps, order_ref: u64) -> ApiResult<()> {
+    if deps.portfolio.stock_tx(order_ref).await?.is_some() {
         return Ok(ApiOk(()));
     }
-    if deps.portfolio.has_reservation(order_ref)? {
+    if deps.portfolio.has_reservation(order_ref).await? {
         return Err(ApiError::bad_request(
             "the order with this client_order_id is still being processed",
         ));

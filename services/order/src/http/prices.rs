@@ -31,7 +31,8 @@ pub async fn get_stock_prices(
         .collect();
     let mut prices: Vec<PriceView> = deps
         .portfolio
-        .stocks()?
+        .stocks()
+        .await?
         .into_iter()
         .filter_map(|(stock_id, stock_name)| {
             asks.get(&stock_id).map(|price| PriceView {

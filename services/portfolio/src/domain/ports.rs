@@ -111,21 +111,21 @@ pub trait PortfolioStore: Send + Sync + 'static {
     async fn release_orphans(&self) -> anyhow::Result<usize>;
 
     /// The last outcome sequence of `shard` applied.
-    fn applied_through(&self, shard: u32) -> anyhow::Result<u64>;
+    async fn applied_through(&self, shard: u32) -> anyhow::Result<u64>;
     /// The available cash of a user, in cents.
-    fn balance(&self, user_id: u64) -> anyhow::Result<u64>;
+    async fn balance(&self, user_id: u64) -> anyhow::Result<u64>;
     /// Holdings with a positive quantity, by stock name descending.
-    fn holdings(&self, user_id: u64) -> anyhow::Result<Vec<Holding>>;
+    async fn holdings(&self, user_id: u64) -> anyhow::Result<Vec<Holding>>;
     /// Every stock: id and name.
-    fn stocks(&self) -> anyhow::Result<Vec<(u64, String)>>;
+    async fn stocks(&self) -> anyhow::Result<Vec<(u64, String)>>;
     /// True when the stock exists.
-    fn stock_exists(&self, stock_id: u64) -> anyhow::Result<bool>;
+    async fn stock_exists(&self, stock_id: u64) -> anyhow::Result<bool>;
     /// True while the order still holds escrow (in flight or resting).
-    fn has_reservation(&self, order_ref: u64) -> anyhow::Result<bool>;
+    async fn has_reservation(&self, order_ref: u64) -> anyhow::Result<bool>;
     /// A stock transaction by id.
-    fn stock_tx(&self, stock_tx_id: u64) -> anyhow::Result<Option<StockTx>>;
+    async fn stock_tx(&self, stock_tx_id: u64) -> anyhow::Result<Option<StockTx>>;
     /// A user's stock transactions, oldest first.
-    fn stock_txs(&self, user_id: u64) -> anyhow::Result<Vec<StockTx>>;
+    async fn stock_txs(&self, user_id: u64) -> anyhow::Result<Vec<StockTx>>;
     /// A user's wallet transactions, oldest first.
-    fn wallet_txs(&self, user_id: u64) -> anyhow::Result<Vec<WalletTx>>;
+    async fn wallet_txs(&self, user_id: u64) -> anyhow::Result<Vec<WalletTx>>;
 }

@@ -65,7 +65,7 @@ pub async fn portfolio(
     State(state): State<PortfolioState>,
     caller: Caller,
 ) -> ApiResult<Vec<HoldingView>> {
-    let holdings = state.store.holdings(caller.user_id)?;
+    let holdings = state.store.holdings(caller.user_id).await?;
     Ok(ApiOk(
         holdings
             .into_iter()

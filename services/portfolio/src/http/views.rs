@@ -45,6 +45,6 @@ pub async fn stock_transactions(
     State(state): State<PortfolioState>,
     caller: Caller,
 ) -> ApiResult<Vec<StockTxView>> {
-    let list = state.store.stock_txs(caller.user_id)?;
+    let list = state.store.stock_txs(caller.user_id).await?;
     Ok(ApiOk(list.into_iter().map(StockTxView::from).collect()))
 }

@@ -40,7 +40,7 @@ pub async fn balance(
     caller: Caller,
 ) -> ApiResult<BalanceData> {
     Ok(ApiOk(BalanceData {
-        balance: Money(state.store.balance(caller.user_id)?),
+        balance: Money(state.store.balance(caller.user_id).await?),
     }))
 }
 
@@ -57,7 +57,7 @@ pub async fn transactions(
     State(state): State<PortfolioState>,
     caller: Caller,
 ) -> ApiResult<Vec<WalletTxView>> {
-    let list = state.store.wallet_txs(caller.user_id)?;
+    let list = state.store.wallet_txs(caller.user_id).await?;
     Ok(ApiOk(
         list.into_iter()
             .map(|tx| WalletTxView {

@@ -92,39 +92,39 @@ impl PortfolioStore for RedbPortfolio {
             .await
     }
 
-    fn applied_through(&self, shard: u32) -> anyhow::Result<u64> {
+    async fn applied_through(&self, shard: u32) -> anyhow::Result<u64> {
         queries::applied_through(self.committer.database(), shard)
     }
 
-    fn balance(&self, user_id: u64) -> anyhow::Result<u64> {
+    async fn balance(&self, user_id: u64) -> anyhow::Result<u64> {
         queries::balance(self.committer.database(), user_id)
     }
 
-    fn holdings(&self, user_id: u64) -> anyhow::Result<Vec<Holding>> {
+    async fn holdings(&self, user_id: u64) -> anyhow::Result<Vec<Holding>> {
         queries::holdings(self.committer.database(), user_id)
     }
 
-    fn stocks(&self) -> anyhow::Result<Vec<(u64, String)>> {
+    async fn stocks(&self) -> anyhow::Result<Vec<(u64, String)>> {
         queries::stocks(self.committer.database())
     }
 
-    fn stock_exists(&self, stock_id: u64) -> anyhow::Result<bool> {
+    async fn stock_exists(&self, stock_id: u64) -> anyhow::Result<bool> {
         queries::stock_exists(self.committer.database(), stock_id)
     }
 
-    fn has_reservation(&self, order_ref: u64) -> anyhow::Result<bool> {
+    async fn has_reservation(&self, order_ref: u64) -> anyhow::Result<bool> {
         queries::has_reservation(self.committer.database(), order_ref)
     }
 
-    fn stock_tx(&self, stock_tx_id: u64) -> anyhow::Result<Option<StockTx>> {
+    async fn stock_tx(&self, stock_tx_id: u64) -> anyhow::Result<Option<StockTx>> {
         queries::stock_tx(self.committer.database(), stock_tx_id)
     }
 
-    fn stock_txs(&self, user_id: u64) -> anyhow::Result<Vec<StockTx>> {
+    async fn stock_txs(&self, user_id: u64) -> anyhow::Result<Vec<StockTx>> {
         queries::stock_txs(self.committer.database(), user_id)
     }
 
-    fn wallet_txs(&self, user_id: u64) -> anyhow::Result<Vec<WalletTx>> {
+    async fn wallet_txs(&self, user_id: u64) -> anyhow::Result<Vec<WalletTx>> {
         queries::wallet_txs(self.committer.database(), user_id)
     }
 }

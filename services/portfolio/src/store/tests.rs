@@ -146,32 +146,32 @@ async fn a_partial_fill_settles_once_with_children_and_wallet_txs() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
 
-    assert_eq!(store.balance(BUYER).ok(), Some(8_000));
-    assert_eq!(store.balance(SELLER).ok(), Some(2_000));
-    let holdings = store.holdings(BUYER).unwrap_or_default();
+    assert_eq!(store.balance(BUYER).await.ok(), Some(8_000));
+    assert_eq!(store.balance(SELLER).await.ok(), Some(2_000));
+    let holdings = store.holdings(BUYER).await.unwrap_or_default();
     assert_eq!(
         holdings.iter().map(|h| h.quantity).collect::<Vec<_>>(),
         vec![4]
     );
     assert!(
-        store.holdings(SELLER).unwrap_or_default().is_empty(),
+        store.holdings(SELLER).await.unwrap_or_default().is_empty(),
         "escrowed shares are not listed"
     );
 
-    let seller_txs = store.stock_txs(SELLER).unwrap_or_default();
+    let seller_txs = store.stock_txs(SELLER).await.unwrap_or_default();
     assert_eq!(seller_txs.len(), 2);
     assert_eq!(
         (seller_txs[0].status, seller_txs[0].wallet_tx_id),
         (OrderStatus::PartiallyComplete, None)
     );
     assert_eq!(seller_txs[1].parent_stock_tx_id, Some(sell.order_ref));
-    let buyer_txs = store.stock_txs(BUYER).unwrap_or_default();
+    let buyer_txs = store.stock_txs(BUYER).await.unwrap_or_default();
     assert_eq!(buyer_txs.len(), 1);
     assert_eq!(
         (buyer_txs[0].status, buyer_txs[0].price_cents),
         (OrderStatus::Completed, Some(500))
     );
-    let buyer_wallet = store.wallet_txs(BUYER).unwrap_or_default();
+    let buyer_wallet = store.wallet_txs(BUYER).await.unwrap_or_default();
     assert_eq!(buyer_wallet.len(), 1, "settled exactly once");
     assert_eq!(
         (
@@ -197,7 +197,7 @@ async fn a_killed_market_buy_leaves_no_record_and_releases_its_cash() {
         client_order_id: None,
     };
     let buy = ok(store.reserve(request).await);
-    assert_eq!(store.balance(BUYER).ok(), Some(0));
+    assert_eq!(store.balance(BUYER).await.ok(), Some(0));
     let place = place(
         buy.order_ref,
         BUYER,
@@ -218,8 +218,8 @@ async fn a_killed_market_buy_leaves_no_record_and_releases_its_cash() {
         .settle(vec![outcome(1, place, vec![], vec![killed])])
         .await
         .unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(store.balance(BUYER).ok(), Some(700));
-    assert!(store.stock_txs(BUYER).unwrap_or_default().is_empty());
+    assert_eq!(store.balance(BUYER).await.ok(), Some(700));
+    assert!(store.stock_txs(BUYER).await.unwrap_or_default().is_empty());
 }
 
 #[tokio::test]
@@ -241,9 +241,9 @@ async fn orphaned_escrow_is_released_and_overselling_is_refused() {
         ..too_many
     };
     ok(store.reserve(fine).await);
-    assert!(store.holdings(SELLER).unwrap_or_default().is_empty());
+    assert!(store.holdings(SELLER).await.unwrap_or_default().is_empty());
     assert_eq!(store.release_orphans().await.ok(), Some(1));
-    assert_eq!(store.holdings(SELLER).unwrap_or_default()[0].quantity, 3);
+    assert_eq!(store.holdings(SELLER).await.unwrap_or_default()[0].quantity, 3);
 }
 
 #[tokio::test]
@@ -264,12 +264,12 @@ async fn a_reservation_lost_in_a_crash_is_rebuilt_from_the_outcome() {
         .await
         .unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
-        store.holdings(SELLER).unwrap_or_default()[0].quantity,
+        store.holdings(SELLER).await.unwrap_or_default()[0].quantity,
         4,
         "6 shares escrowed again"
     );
     assert_eq!(
-        store.stock_tx(lost_ref).ok().flatten().map(|tx| tx.status),
+        store.stock_tx(lost_ref).await.ok().flatten().map(|tx| tx.status),
         Some(OrderStatus::InProgress)
     );
     let next = EscrowRequest {

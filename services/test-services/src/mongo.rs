@@ -1,0 +1,1 @@
+//! Starting mongo for tests (to be written).

@@ -1,0 +1,1 @@
+//! Starting nginx for tests (to be written).

@@ -1,0 +1,1 @@
+//! Starting rabbitmq for tests (to be written).

@@ -1,0 +1,1 @@
+//! Starting redis for tests (to be written).
