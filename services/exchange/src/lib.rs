@@ -43,7 +43,16 @@ pub async fn run(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let roles = wiring::start(&config).await?;
-    let app = app(&roles);
+    serve(listener, app(&roles), shutdown).await
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, then lets in-flight requests finish
+/// for at most the grace period.
+pub async fn serve(
+    listener: TcpListener,
+    app: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     tracing::info!(addr = %listener.local_addr()?, "accepting requests");
     let (stop, stopped) = watch::channel(false);
     tokio::spawn(async move {
@@ -66,11 +75,19 @@ pub async fn run(
     Ok(())
 }
 
+/// `routes` with `GET /health` and the envelope fallbacks.
+pub fn with_health(routes: Router) -> Router {
+    platform::fallback::with_fallbacks(
+        Router::new()
+            .route("/health", get(|| async { ApiOk(()) }))
+            .merge(routes),
+    )
+}
+
 fn app(roles: &wiring::Roles) -> Router {
-    let routes = Router::new()
-        .route("/health", get(|| async { ApiOk(()) }))
-        .merge(auth::router(&roles.auth))
-        .merge(portfolio::router(&roles.portfolio))
-        .merge(order::router(&roles.order));
-    platform::fallback::with_fallbacks(routes)
+    with_health(
+        auth::router(&roles.auth)
+            .merge(portfolio::router(&roles.portfolio))
+            .merge(order::router(&roles.order)),
+    )
 }

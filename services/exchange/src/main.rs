@@ -6,7 +6,8 @@ use exchange::config::Cli;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     platform::telemetry::init();
-    let config = Cli::parse().into_config()?;
+    let cli = Cli::parse();
+    let config = cli.embedded.into_config()?;
     exchange::raise_open_files_limit();
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     tracing::info!(listen = %listener.local_addr()?, data_dir = %config.data_dir.display(), shards = config.shard_count, "exchange starting");
