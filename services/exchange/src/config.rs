@@ -11,7 +11,12 @@ use clap::{Args, Parser, Subcommand};
 /// The exchange. Without a subcommand: every role (auth, portfolio, order, matching shards) in
 /// one process, with an embedded durable store in the data directory. With one: that role alone.
 #[derive(Debug, Parser)]
-#[command(name = "exchange", version, about, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "exchange",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     /// One role of the distributed deployment (omit for the embedded exchange).
     #[command(subcommand)]
@@ -63,19 +68,32 @@ pub struct EmbeddedArgs {
 #[derive(Debug, Clone, Args)]
 pub struct Backends {
     /// MongoDB connection string (the store of users, stocks, orders, trades, the ledger).
-    #[arg(long, env = "EXCHANGE_MONGO_URL", default_value = "mongodb://127.0.0.1:27017/?directConnection=true")]
+    #[arg(
+        long,
+        env = "EXCHANGE_MONGO_URL",
+        default_value = "mongodb://127.0.0.1:27017/?directConnection=true"
+    )]
     pub mongo_url: String,
     /// MongoDB database name.
     #[arg(long, env = "EXCHANGE_MONGO_DB", default_value = "exchange")]
     pub mongo_db: String,
     /// Redis URL (the wallet and holdings cache).
-    #[arg(long, env = "EXCHANGE_REDIS_URL", default_value = "redis://127.0.0.1:6379/0")]
+    #[arg(
+        long,
+        env = "EXCHANGE_REDIS_URL",
+        default_value = "redis://127.0.0.1:6379/0"
+    )]
     pub redis_url: String,
     /// Prefix of every Redis key (isolates deployments sharing a Redis).
     #[arg(long, env = "EXCHANGE_REDIS_PREFIX", default_value = "exchange:")]
     pub redis_prefix: String,
     /// AMQP URL of RabbitMQ (commands to shards, their outcomes).
-    #[arg(long, env = "EXCHANGE_AMQP_URL", default_value = "amqp://guest:guest@127.0.0.1:5672/%2f", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "EXCHANGE_AMQP_URL",
+        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f",
+        hide_env_values = true
+    )]
     pub amqp_url: String,
     /// Prefix of every exchange and queue name (isolates deployments sharing a broker).
     #[arg(long, env = "EXCHANGE_AMQP_PREFIX", default_value = "exchange")]
@@ -209,8 +227,17 @@ mod tests {
 
     #[test]
     fn roles_parse_with_their_default_ports_and_require_the_shared_secret() {
-        let cli = Cli::try_parse_from(["exchange", "engine", "--shard", "1", "--shards", "4", "--jwt-secret", "s"])
-            .expect("parses");
+        let cli = Cli::try_parse_from([
+            "exchange",
+            "engine",
+            "--shard",
+            "1",
+            "--shards",
+            "4",
+            "--jwt-secret",
+            "s",
+        ])
+        .expect("parses");
         let Some(Role::Engine(engine)) = cli.role else {
             panic!("not the engine role");
         };
