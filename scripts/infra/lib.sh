@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers of the scripts/infra/* service scripts (sourced, not run).
 # Each script stays quiet when there is nothing to do and says one line when it acts.
 
