@@ -16,6 +16,7 @@
 pub mod app;
 pub mod binary;
 pub mod checks;
+pub mod deployment;
 pub mod http;
 pub mod ledger;
 pub mod money;
