@@ -59,13 +59,16 @@ impl Consume {
             .with_context(|| format!("consuming {queue}"))?;
         while let Some(delivery) = consumer.next().await {
             let delivery = delivery?;
-            let command = match amqp::decode::<ShardCommand>(&delivery.properties, &delivery.data)
-            {
+            let command = match amqp::decode::<ShardCommand>(&delivery.properties, &delivery.data) {
                 Ok(command) if shard_of(command.stock_id(), self.shard_count) == self.index => {
                     command
                 }
                 Ok(command) => {
-                    tracing::error!(shard = self.index, stock = command.stock_id(), "a command for another shard; dead-lettered");
+                    tracing::error!(
+                        shard = self.index,
+                        stock = command.stock_id(),
+                        "a command for another shard; dead-lettered"
+                    );
                     dead_letter(&delivery.acker).await?;
                     continue;
                 }
@@ -97,9 +100,7 @@ impl Consume {
 }
 
 async fn dead_letter(acker: &Acker) -> anyhow::Result<()> {
-    acker
-        .reject(BasicRejectOptions { requeue: false })
-        .await?;
+    acker.reject(BasicRejectOptions { requeue: false }).await?;
     Ok(())
 }
 

@@ -166,5 +166,8 @@ async fn republish(
             "published the logged outcomes again after a restart"
         );
     }
-    Ok(outcomes.last().map_or(after, |o| o.sequence).max(shard.sequence()))
+    Ok(outcomes
+        .last()
+        .map_or(after, |o| o.sequence)
+        .max(shard.sequence()))
 }

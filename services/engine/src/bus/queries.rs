@@ -34,7 +34,12 @@ pub(super) async fn answer(
         ..BasicConsumeOptions::default()
     };
     let mut consumer = channel
-        .basic_consume(queue.as_str().into(), "".into(), no_ack, FieldTable::default())
+        .basic_consume(
+            queue.as_str().into(),
+            "".into(),
+            no_ack,
+            FieldTable::default(),
+        )
         .await?;
     while let Some(delivery) = consumer.next().await {
         let delivery = delivery?;

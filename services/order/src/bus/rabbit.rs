@@ -156,7 +156,9 @@ impl AmqpRouter {
         let mut requests = self.waiting.lock();
         // Checked under the lock the listener clears the map with, so no request is left behind.
         if self.waiting.closed.load(Ordering::Acquire) {
-            return Err(anyhow!("the reply queue is gone (RabbitMQ connection lost)"));
+            return Err(anyhow!(
+                "the reply queue is gone (RabbitMQ connection lost)"
+            ));
         }
         requests.insert(id.clone(), sender);
         drop(requests);
@@ -271,7 +273,9 @@ impl ShardRouter for AmqpRouter {
             anyhow::Ok(())
         })
         .await;
-        gathered.map_err(|_| anyhow!("the shards' best asks did not arrive within {QUERY_TIMEOUT:?}"))??;
+        gathered.map_err(|_| {
+            anyhow!("the shards' best asks did not arrive within {QUERY_TIMEOUT:?}")
+        })??;
         Ok(asks)
     }
 }

@@ -84,11 +84,17 @@ impl Settler {
                 }),
                 Ok(outcome) => {
                     tracing::error!(queue = %self.queue, from = outcome.shard, "an outcome of another shard; dead-lettered");
-                    delivery.acker.reject(BasicRejectOptions { requeue: false }).await?;
+                    delivery
+                        .acker
+                        .reject(BasicRejectOptions { requeue: false })
+                        .await?;
                 }
                 Err(error) => {
                     tracing::error!(queue = %self.queue, %error, "an undecodable outcome; dead-lettered");
-                    delivery.acker.reject(BasicRejectOptions { requeue: false }).await?;
+                    delivery
+                        .acker
+                        .reject(BasicRejectOptions { requeue: false })
+                        .await?;
                 }
             }
         }
@@ -105,7 +111,12 @@ impl Settler {
             tracing::warn!(queue = %self.queue, applied, ?sequences, "outcomes after a gap; handed back");
             tokio::time::sleep(GAP_BACKOFF).await;
             for held in &plan.requeue {
-                held.acker.nack(BasicNackOptions { requeue: true, multiple: false }).await?;
+                held.acker
+                    .nack(BasicNackOptions {
+                        requeue: true,
+                        multiple: false,
+                    })
+                    .await?;
             }
         }
         self.answer(plan.done).await;
@@ -117,7 +128,8 @@ impl Settler {
     async fn answer(&self, done: Vec<Received>) {
         let mut confirms = Vec::new();
         for received in done {
-            let (Some(reply_to), Some(correlation_id)) = (received.reply_to, received.correlation_id)
+            let (Some(reply_to), Some(correlation_id)) =
+                (received.reply_to, received.correlation_id)
             else {
                 continue;
             };
@@ -133,7 +145,9 @@ impl Settler {
             };
             match sent {
                 Ok(confirm) => confirms.push(confirm),
-                Err(error) => tracing::warn!(%reply_to, ?error, "a settled outcome's answer was not sent"),
+                Err(error) => {
+                    tracing::warn!(%reply_to, ?error, "a settled outcome's answer was not sent")
+                }
             }
         }
         for confirm in confirms {
