@@ -310,3 +310,24 @@ pub async fn declare_topology(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_carry_the_content_type_and_version_and_decode_checks_them() {
+        let properties = persistent_properties();
+        assert_eq!(
+            version_of(&properties),
+            Some(i64::from(contracts::CONTRACT_VERSION))
+        );
+        assert_eq!(*properties.delivery_mode(), Some(PERSISTENT));
+        assert_eq!(decode::<Vec<u64>>(&properties, b"[1,2]"), Ok(vec![1, 2]));
+        let bare = BasicProperties::default().with_content_type(wire::CONTENT_TYPE.into());
+        assert!(matches!(
+            decode::<Vec<u64>>(&bare, b"[1,2]"),
+            Err(DecodeError::Version(None))
+        ));
+    }
+}

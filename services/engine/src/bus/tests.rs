@@ -442,6 +442,34 @@ async fn a_command_redelivered_after_a_crash_between_commit_and_ack_is_applied_o
     harness.stop_settlement().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_an_engine_queries_fail_at_once_and_commands_time_out() {
+    let harness = Harness::new().await;
+    let config = AmqpRouterConfig {
+        url: harness.rabbit.url().to_owned(),
+        prefix: harness.rabbit.prefix().to_owned(),
+        shard_count: 1,
+        reply_timeout: Duration::from_millis(300),
+    };
+    let router = AmqpRouter::connect(&config)
+        .await
+        .unwrap_or_else(|e| panic!("router: {e:#}"));
+    assert!(router.healthy());
+    let asked = Instant::now();
+    let asks = router.best_asks().await;
+    assert!(asks.is_err(), "no engine owns the query queue: {asks:?}");
+    assert!(
+        asked.elapsed() < Duration::from_secs(2),
+        "returned, not timed out"
+    );
+    let sell = harness.order(SELLER, Side::Sell, 500, 1).await;
+    let placed = router.execute(sell).await;
+    assert!(
+        placed.is_err_and(|e| e.to_string().contains("did not arrive")),
+        "a command nobody answers is an error after the reply timeout"
+    );
+}
+
 /// Round trips per second of place orders (router -> engine -> settlement -> answer), with
 /// confirms, `concurrency` requests in flight. Run:
 /// `cargo test -p engine --lib bus::tests::place_round_trips_per_second -- --ignored --nocapture`

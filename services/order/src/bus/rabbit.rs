@@ -144,6 +144,13 @@ impl AmqpRouter {
         })
     }
 
+    /// False once the router cannot work any more (its reply consumer ended or its publishing
+    /// channel closed): every request fails until the role restarts. For the role's health check.
+    pub fn healthy(&self) -> bool {
+        !self.waiting.closed.load(Ordering::Acquire)
+            && self.publisher.channel().status().connected()
+    }
+
     /// This process's reply queue.
     pub fn reply_queue(&self) -> &str {
         &self.reply_queue
