@@ -2,12 +2,13 @@
 //! of outcomes out of it, each with the reply of the request that caused it (if any). The reply
 //! is sent only after the outcome is settled, so the HTTP answer follows settlement.
 
+use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::{ShardCommand, ShardOutcome};
 
 /// The best ask of one book.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BestAsk {
     /// The book.
     pub stock_id: u64,

@@ -1,6 +1,7 @@
 //! The messages that cross process boundaries: commands to a matching shard and the outcome the
 //! shard publishes for each one. Embedded mode carries them over tokio channels
-//! ([`embedded`]); the distributed mode will carry the same serde types over RabbitMQ.
+//! ([`embedded`]); the distributed mode carries the same serde types over RabbitMQ as JSON
+//! ([`amqp`]: topology names, encoding, version check).
 //!
 //! Invariants: every command a shard sequences produces exactly one [`ShardOutcome`] with the
 //! shard's next `sequence` (dense, starting at 1), so a consumer that applies outcomes in sequence
@@ -8,6 +9,7 @@
 //! exchange-wide id the portfolio allocated at escrow time (never the shard's internal id).
 //! Money is integer cents, quantities whole lots. Changing a type bumps [`CONTRACT_VERSION`].
 
+pub mod amqp;
 pub mod embedded;
 mod outcome;
 mod shard;

@@ -9,6 +9,7 @@
 //! and stays until both the snapshot and settlement's watermark pass it, so no outcome is lost
 //! across a crash.
 
+pub mod bus;
 pub mod config;
 pub mod domain;
 pub mod recovery;

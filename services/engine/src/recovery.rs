@@ -61,6 +61,17 @@ fn verify(index: u32, state: &ShardState, checkpoint: Option<(u64, u64)>) -> any
 }
 
 impl Shard {
+    /// The last sequence assigned.
+    pub fn sequence(&self) -> u64 {
+        self.state.sequence()
+    }
+
+    /// The hand-off watermark persisted by the last commit: outcomes after it may not have
+    /// reached settlement (embedded) or the broker (distributed).
+    pub fn settled_through(&self) -> anyhow::Result<u64> {
+        self.store.settled_through()
+    }
+
     /// Outcomes after `applied_through` that settlement has not applied yet, in order.
     pub fn unsettled(&self, applied_through: u64) -> anyhow::Result<Vec<ShardOutcome>> {
         self.store.outcomes_after(applied_through)

@@ -1,11 +1,19 @@
 //! A running shard: one thread, the single writer of its books and of its store. It drains a
 //! batch of inputs, sequences and matches them all, commits once, then hands each outcome to
 //! settlement (in sequence order) and answers the queries of the batch.
+//!
+//! A place whose order ref the shard already sequenced (a redelivery: the distributed engine died
+//! after its commit but before its ack, or the order role published again after a lost confirm)
+//! is never placed again: it is answered with its logged outcome. Cancels are not deduplicated:
+//! a repeated cancel finds the order no longer open and is rejected, which changes nothing.
 
 use contracts::embedded::{BestAsk, Delivery, DeliverySender, ShardInput};
+use contracts::{ShardCommand, ShardOutcome};
 use platform::clock::SharedClock;
+use rustc_hash::FxHashMap;
 use tokio::sync::{mpsc, oneshot, watch};
 
+use crate::domain::translate;
 use crate::state::ShardState;
 use crate::store::{Batch, ShardStore};
 
@@ -23,6 +31,14 @@ pub struct Shard {
     pub(crate) state: ShardState,
     pub(crate) store: ShardStore,
     pub(crate) clock: SharedClock,
+}
+
+/// How a command of a batch is answered.
+enum Answer {
+    /// By an entry of this batch (new, or the first copy of a ref placed twice in the batch).
+    Entry(usize),
+    /// By an outcome committed earlier (a redelivered place).
+    Logged(ShardOutcome),
 }
 
 struct Loop {
@@ -76,15 +92,38 @@ impl Loop {
 
     /// Runs one batch; false when the store failed (the shard stops; recovery takes over).
     fn handle(&mut self, batch: &mut Vec<ShardInput>) -> bool {
+        let Some(seen) = self.sequenced_refs(batch) else {
+            return false;
+        };
         let mut entries = Vec::with_capacity(batch.len());
-        let mut replies = Vec::with_capacity(batch.len());
+        let mut answers = Vec::with_capacity(batch.len());
         let mut queries: Vec<oneshot::Sender<Vec<BestAsk>>> = Vec::new();
+        // Refs placed by this batch -> their entry (a copy delivered twice within one batch).
+        let mut placed: FxHashMap<u64, usize> = FxHashMap::default();
         for input in batch.drain(..) {
             match input {
                 ShardInput::Command { command, reply } => {
-                    let now = self.shard.clock.now_ns();
-                    entries.push(self.shard.state.process(command, now));
-                    replies.push(reply);
+                    let order_ref = match &command {
+                        ShardCommand::Place(place) => Some(place.order_ref),
+                        ShardCommand::Cancel(_) => None,
+                    };
+                    let earlier = order_ref.and_then(|r| seen.get(&r).copied());
+                    let answer = match (earlier, order_ref.and_then(|r| placed.get(&r))) {
+                        (Some(sequence), _) => match self.logged(sequence, command) {
+                            Some(outcome) => Answer::Logged(outcome),
+                            None => return false,
+                        },
+                        (None, Some(index)) => Answer::Entry(*index),
+                        (None, None) => {
+                            let now = self.shard.clock.now_ns();
+                            entries.push(self.shard.state.process(command, now));
+                            if let Some(order_ref) = order_ref {
+                                placed.insert(order_ref, entries.len() - 1);
+                            }
+                            Answer::Entry(entries.len() - 1)
+                        }
+                    };
+                    answers.push((answer, reply));
                 }
                 ShardInput::BestAsks(reply) => queries.push(reply),
             }
@@ -92,15 +131,19 @@ impl Loop {
         if !entries.is_empty() && !self.commit(&entries) {
             return false;
         }
-        for ((_, outcome), reply) in entries.into_iter().zip(replies) {
-            if self
-                .deliveries
-                .blocking_send(Delivery {
-                    outcome,
-                    reply: Some(reply),
-                })
-                .is_err()
-            {
+        for (answer, reply) in answers {
+            let outcome = match answer {
+                Answer::Entry(index) => match entries.get(index) {
+                    Some((_, outcome)) => outcome.clone(),
+                    None => return false,
+                },
+                Answer::Logged(outcome) => outcome,
+            };
+            let delivery = Delivery {
+                outcome,
+                reply: Some(reply),
+            };
+            if self.deliveries.blocking_send(delivery).is_err() {
                 tracing::warn!(shard = self.shard.index, "settlement is gone; stopping");
                 return false;
             }
@@ -110,6 +153,60 @@ impl Loop {
             let _ = query.send(asks.clone());
         }
         true
+    }
+
+    /// The order refs of the batch's places that an earlier commit already sequenced; `None`
+    /// when the store cannot be read (the shard stops).
+    fn sequenced_refs(&self, batch: &[ShardInput]) -> Option<FxHashMap<u64, u64>> {
+        let refs: Vec<u64> = batch
+            .iter()
+            .filter_map(|input| match input {
+                ShardInput::Command {
+                    command: ShardCommand::Place(place),
+                    ..
+                } => Some(place.order_ref),
+                _ => None,
+            })
+            .collect();
+        match self.shard.store.sequences_of(&refs) {
+            Ok(found) => Some(
+                refs.into_iter()
+                    .zip(found)
+                    .filter_map(|(order_ref, sequence)| Some((order_ref, sequence?)))
+                    .collect(),
+            ),
+            Err(error) => {
+                tracing::error!(
+                    shard = self.shard.index,
+                    ?error,
+                    "reading order refs failed"
+                );
+                None
+            }
+        }
+    }
+
+    /// The answer to a place redelivered after it was sequenced at `sequence`: its logged
+    /// outcome, or, once the log no longer holds it (handed off and snapshotted long ago), a
+    /// marker outcome ([`translate::trimmed_duplicate`]) that carries no effect.
+    fn logged(&self, sequence: u64, command: ShardCommand) -> Option<ShardOutcome> {
+        tracing::info!(
+            shard = self.shard.index,
+            sequence,
+            "a sequenced place arrived again; answering with its outcome"
+        );
+        match self.shard.store.outcome_at(sequence) {
+            Ok(Some(outcome)) => Some(outcome),
+            Ok(None) => Some(translate::trimmed_duplicate(
+                self.shard.index,
+                sequence,
+                command,
+            )),
+            Err(error) => {
+                tracing::error!(shard = self.shard.index, ?error, "reading the log failed");
+                None
+            }
+        }
     }
 
     fn commit(

@@ -2,8 +2,10 @@
 
 use std::sync::Arc;
 
+use contracts::embedded::ShardInput;
 use contracts::{
-    CancelOrder, CommandResult, OrderType, PlaceOrder, SelfTrade, ShardCommand, Side, TimeInForce,
+    CancelOrder, CommandResult, OrderType, PlaceOrder, SelfTrade, ShardCommand, ShardOutcome, Side,
+    TimeInForce,
 };
 use platform::clock::{Clock, SharedClock};
 
@@ -186,4 +188,74 @@ fn a_shard_whose_rebuilt_books_do_not_match_the_checkpoint_refuses_to_start() {
     }
     let reopened = recovery::open(0, &path, clock);
     assert!(reopened.is_err_and(|e| e.to_string().contains("hash")));
+}
+
+/// Runs `commands` through a shard thread on `path`, one input at a time, and returns the
+/// outcome each was answered with.
+fn run_shard_thread(path: &std::path::Path, commands: &[ShardCommand]) -> Vec<ShardOutcome> {
+    let clock: SharedClock = Arc::new(FixedClock);
+    let shard = recovery::open(0, path, clock).unwrap_or_else(|e| panic!("open: {e}"));
+    let (inputs, input_receiver) = tokio::sync::mpsc::channel(16);
+    let (deliveries, mut delivery_receiver) = tokio::sync::mpsc::channel(16);
+    let (_settled, settled_receiver) = tokio::sync::watch::channel(0);
+    let thread = shard
+        .spawn(input_receiver, deliveries, settled_receiver)
+        .unwrap_or_else(|e| panic!("spawn: {e}"));
+    let mut answers = Vec::new();
+    for command in commands {
+        let (reply, _answer) = tokio::sync::oneshot::channel();
+        let input = ShardInput::Command {
+            command: *command,
+            reply,
+        };
+        inputs
+            .blocking_send(input)
+            .unwrap_or_else(|e| panic!("send: {e}"));
+        let delivery = delivery_receiver
+            .blocking_recv()
+            .unwrap_or_else(|| panic!("the shard stopped"));
+        answers.push(delivery.outcome);
+    }
+    drop(inputs);
+    thread
+        .join()
+        .unwrap_or_else(|_| panic!("shard thread panicked"));
+    answers
+}
+
+#[test]
+fn a_place_delivered_again_is_answered_with_its_first_outcome_and_never_placed_twice() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let path = dir.path().join("shard-0.redb");
+    let sell = place(10, 1, Side::Sell, OrderType::Limit { price_cents: 500 }, 5);
+    let buy = place(11, 2, Side::Buy, OrderType::Limit { price_cents: 500 }, 2);
+    let first = run_shard_thread(&path, &[sell, buy, sell, buy]);
+    assert_eq!(
+        first.iter().map(|o| o.sequence).collect::<Vec<_>>(),
+        vec![1, 2, 1, 2]
+    );
+    assert_eq!(first[2], first[0]);
+    assert_eq!(first[3], first[1]);
+    assert_eq!(first[1].fills.len(), 1, "the buy traded once");
+    // After a restart the refs are still known (they are durable) and the books hold one sell.
+    let again = run_shard_thread(&path, &[buy, sell]);
+    assert_eq!(again, vec![first[1].clone(), first[0].clone()]);
+    let clock: SharedClock = Arc::new(FixedClock);
+    let reopened = recovery::open(0, &path, clock).unwrap_or_else(|e| panic!("reopen: {e}"));
+    assert_eq!(reopened.sequence(), 2);
+    assert_eq!(
+        reopened.settled_through().unwrap_or_else(|e| panic!("{e}")),
+        0
+    );
+}
+
+#[test]
+fn a_trimmed_duplicate_is_recognised_and_carries_its_sequence() {
+    let command = place(10, 1, Side::Sell, OrderType::Limit { price_cents: 500 }, 5);
+    let marker = crate::domain::translate::trimmed_duplicate(3, 42, command);
+    assert!(crate::domain::translate::is_trimmed_duplicate(&marker));
+    assert_eq!((marker.shard, marker.sequence), (3, 42));
+    let mut state = ShardState::new(0);
+    let (_, real) = state.process(command, 1);
+    assert!(!crate::domain::translate::is_trimmed_duplicate(&real));
 }

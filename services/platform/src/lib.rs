@@ -11,8 +11,10 @@
 //! - [`group_commit`]: one writer thread per store that commits a drained batch of jobs in one
 //!   transaction (durable jobs fsync'd; volatile ones first, made durable by the next durable
 //!   commit) and answers each job only after its commit.
+//! - [`amqp`]: RabbitMQ connection with retry, confirmed publishing, topology, decoding.
 //! - [`clock`], [`shutdown`], [`telemetry`], [`fallback`] (404/405 in the envelope).
 
+pub mod amqp;
 pub mod clock;
 pub mod envelope;
 pub mod error;

@@ -118,6 +118,25 @@ pub fn empty_outcome(
     }
 }
 
+/// The reason of [`trimmed_duplicate`] outcomes.
+pub const TRIMMED_DUPLICATE: &str = "duplicate order_ref: already sequenced and handed off";
+
+/// The answer to a place sequenced long ago whose logged outcome is gone (handed off, then
+/// dropped by a snapshot): a rejection carrying the original `sequence`, so settlement (which is
+/// past it) skips it. The distributed engine acks such a command without publishing anything.
+pub fn trimmed_duplicate(shard: u32, sequence: u64, command: ShardCommand) -> ShardOutcome {
+    let mut outcome = empty_outcome(shard, sequence, 0, command);
+    outcome.result = CommandResult::Rejected {
+        reason: TRIMMED_DUPLICATE.to_owned(),
+    };
+    outcome
+}
+
+/// True for a [`trimmed_duplicate`] outcome.
+pub fn is_trimmed_duplicate(outcome: &ShardOutcome) -> bool {
+    matches!(&outcome.result, CommandResult::Rejected { reason } if reason == TRIMMED_DUPLICATE)
+}
+
 /// Folds the core `events` of one command into `outcome`, keeping `refs` in step.
 pub fn fold_events(events: &[Event], refs: &mut OrderRefs, outcome: &mut ShardOutcome) {
     for event in events {

@@ -1,5 +1,6 @@
 //! The durable store of one shard (its own redb file): the log of commands with their outcomes,
-//! the snapshot, and the meta counters.
+//! the snapshot, the meta counters, and the order refs already sequenced (so a redelivered place
+//! is answered, never placed twice).
 //!
 //! One log serves both recovery paths: replay reads the commands after the snapshot, and
 //! settlement after a restart reads the outcomes after its watermark. So a log entry is kept until
@@ -8,7 +9,7 @@
 
 use std::path::Path;
 
-use contracts::ShardOutcome;
+use contracts::{ShardCommand, ShardOutcome};
 use redb::{Database, ReadableDatabase, TableDefinition, TableHandle};
 use serde::{Deserialize, Serialize};
 
@@ -20,8 +21,14 @@ const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("shard_log_entries
 const OLD_LAYOUT_TABLE: &str = "shard_outbox";
 /// 0 -> postcard `ShardSnapshot`.
 const SNAPSHOT: TableDefinition<u64, &[u8]> = TableDefinition::new("shard_snapshot");
-/// "hash_sequence" and "state_hash": the books' hash after that sequence (checkpointed).
+/// "hash_sequence" and "state_hash": the books' hash after that sequence (checkpointed);
+/// "settled_through": the hand-off watermark as of the last commit (see [`Batch::settled`]).
 const META: TableDefinition<&str, u64> = TableDefinition::new("shard_meta");
+/// order ref -> the sequence of the place that carried it: how a redelivered place is recognised
+/// (written in the same commit as its log entry; never pruned: about 16 bytes per order).
+const ORDER_REFS: TableDefinition<u64, u64> = TableDefinition::new("shard_order_refs");
+/// The META key of the hand-off watermark.
+const SETTLED_THROUGH: &str = "settled_through";
 
 /// A log entry: the command (replayed by recovery) and its outcome (settled again after a crash
 /// if settlement had not applied it).
@@ -44,7 +51,9 @@ pub struct Batch<'a> {
     pub entries: &'a [(LoggedCommand, ShardOutcome)],
     /// A hash checkpoint `(sequence, books' hash)`, written every so often (hashing is O(books)).
     pub state_hash: Option<(u64, u64)>,
-    /// Settlement has applied every outcome up to this sequence.
+    /// Every outcome up to this sequence is handed off: applied by settlement (embedded) or
+    /// published to and confirmed by the broker (distributed). Persisted, so a restart knows
+    /// which logged outcomes to hand off again.
     pub settled: u64,
     /// A new snapshot (the log up to it and up to `settled` is dropped).
     pub snapshot: Option<&'a ShardSnapshot>,
@@ -84,6 +93,7 @@ impl ShardStore {
         txn.open_table(LOG)?;
         txn.open_table(SNAPSHOT)?;
         txn.open_table(META)?;
+        txn.open_table(ORDER_REFS)?;
         txn.commit()?;
         Ok(Self { db })
     }
@@ -121,6 +131,37 @@ impl ShardStore {
         Ok(outcomes)
     }
 
+    /// The logged outcome of `sequence`, if the log still holds it.
+    pub fn outcome_at(&self, sequence: u64) -> anyhow::Result<Option<ShardOutcome>> {
+        let txn = self.db.begin_read()?;
+        match txn.open_table(LOG)?.get(sequence)? {
+            Some(bytes) => Ok(Some(
+                postcard::from_bytes::<LogEntry>(bytes.value())?.outcome,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// For each order ref, the sequence of the place that carried it, if any was committed.
+    pub fn sequences_of(&self, order_refs: &[u64]) -> anyhow::Result<Vec<Option<u64>>> {
+        if order_refs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let txn = self.db.begin_read()?;
+        let table = txn.open_table(ORDER_REFS)?;
+        order_refs
+            .iter()
+            .map(|order_ref| Ok(table.get(*order_ref)?.map(|v| v.value())))
+            .collect()
+    }
+
+    /// The hand-off watermark of the last commit (0 before any).
+    pub fn settled_through(&self) -> anyhow::Result<u64> {
+        let txn = self.db.begin_read()?;
+        let meta = txn.open_table(META)?;
+        Ok(meta.get(SETTLED_THROUGH)?.map_or(0, |v| v.value()))
+    }
+
     /// Writes a batch in one durable transaction.
     pub fn write(&self, batch: &Batch<'_>) -> anyhow::Result<()> {
         let txn = self.db.begin_write()?;
@@ -133,17 +174,24 @@ impl ShardStore {
                 bytes = postcard::to_extend(&entry, bytes)?;
                 log.insert(command.sequence, bytes.as_slice())?;
             }
+            let mut refs = txn.open_table(ORDER_REFS)?;
+            for (command, _) in batch.entries {
+                if let ShardCommand::Place(place) = &command.command {
+                    refs.insert(place.order_ref, command.sequence)?;
+                }
+            }
             if let Some(snapshot) = batch.snapshot {
                 txn.open_table(SNAPSHOT)?
                     .insert(0, postcard::to_stdvec(snapshot)?.as_slice())?;
                 let keep_after = snapshot.sequence.min(batch.settled);
                 log.retain(|sequence, _| sequence > keep_after)?;
             }
+            let mut meta = txn.open_table(META)?;
             if let Some((sequence, hash)) = batch.state_hash {
-                let mut meta = txn.open_table(META)?;
                 meta.insert("hash_sequence", sequence)?;
                 meta.insert("state_hash", hash)?;
             }
+            meta.insert(SETTLED_THROUGH, batch.settled)?;
         }
         txn.commit()?;
         Ok(())

@@ -1,4 +1,7 @@
-//! The embedded adapter of [`ShardRouter`]: tokio channels into the shard threads.
+//! The adapters of [`ShardRouter`]: the embedded one here (tokio channels into the shard
+//! threads) and [`rabbit::AmqpRouter`] (RabbitMQ, distributed mode).
+
+pub mod rabbit;
 
 use async_trait::async_trait;
 use contracts::embedded::{BestAsk, ShardInput, ShardSender};
