@@ -22,6 +22,8 @@ use crate::domain::user::{DisplayName, UserName};
 
 /// The server's code for a unique index violation.
 const DUPLICATE_KEY: i32 = 11000;
+/// Attempts of a counter increment (only the first upserts of the counter can race).
+const COUNTER_ATTEMPTS: usize = 3;
 /// The counter of user ids in `counters`.
 const USER_ID_COUNTER: &str = "user_id";
 
@@ -55,25 +57,51 @@ impl MongoUsers {
             .options(IndexOptions::builder().unique(true).build())
             .build();
         users.create_index(unique_name).await?;
+        let counters = database.collection::<Document>("counters");
+        // Create the counter up front, so registrations do not race to create it.
+        let created = counters
+            .update_one(
+                doc! { "_id": USER_ID_COUNTER },
+                doc! { "$setOnInsert": { "last": 0_i64 } },
+            )
+            .upsert(true)
+            .await;
+        // Another process creating it at the same moment is as good.
+        if let Err(error) = created
+            && !is_duplicate_key(&error)
+        {
+            return Err(error.into());
+        }
         Ok(Self {
             users,
-            counters: database.collection("counters"),
+            counters,
             known: RwLock::new(FxHashSet::default()),
         })
     }
 
     async fn next_user_id(&self) -> anyhow::Result<u64> {
-        let counter = self
-            .counters
-            .find_one_and_update(
-                doc! { "_id": USER_ID_COUNTER },
-                doc! { "$inc": { "last": 1_i64 } },
-            )
-            .upsert(true)
-            .return_document(ReturnDocument::After)
-            .await?
-            .ok_or_else(|| anyhow::anyhow!("the user id counter upsert returned nothing"))?;
-        Ok(u64::try_from(counter.get_i64("last")?)?)
+        let mut attempt = 1;
+        loop {
+            let result = self
+                .counters
+                .find_one_and_update(
+                    doc! { "_id": USER_ID_COUNTER },
+                    doc! { "$inc": { "last": 1_i64 } },
+                )
+                .upsert(true)
+                .return_document(ReturnDocument::After)
+                .await;
+            match result {
+                Ok(Some(counter)) => return Ok(u64::try_from(counter.get_i64("last")?)?),
+                // Two first upserts of the counter race: one inserts, the other fails on the
+                // key (or, on SecantusDB, returns nothing). It exists now; increment again.
+                Ok(None) if attempt < COUNTER_ATTEMPTS => {}
+                Err(error) if attempt < COUNTER_ATTEMPTS && is_duplicate_key(&error) => {}
+                Ok(None) => anyhow::bail!("the user id counter upsert returned nothing"),
+                Err(error) => return Err(error.into()),
+            }
+            attempt += 1;
+        }
     }
 }
 

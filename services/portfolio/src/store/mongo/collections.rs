@@ -20,6 +20,8 @@ use mongodb::bson::{Document, doc};
 use mongodb::options::{DatabaseOptions, IndexOptions, ReadConcern, WriteConcern};
 use mongodb::{Client, Collection, Database, IndexModel};
 
+use super::super::tables::counter;
+
 /// Handles on every collection of the portfolio (cheap to clone).
 #[derive(Clone)]
 pub struct Collections {
@@ -87,7 +89,7 @@ impl Collections {
         }
     }
 
-    /// Creates every index (idempotent: an existing identical index is left alone).
+    /// Creates every index and counter (idempotent: an existing identical index is left alone).
     pub async fn create_indexes(&self) -> anyhow::Result<()> {
         let unique = || IndexOptions::builder().unique(true).build();
         let index = |keys: Document| IndexModel::builder().keys(keys).build();
@@ -119,6 +121,29 @@ impl Collections {
                     .build(),
             )
             .await?;
+        // Create the counters up front, so the first writers do not race to create them.
+        for counter in [
+            counter::STOCK_ID,
+            counter::STOCK_TX_ID,
+            counter::WALLET_TX_ID,
+            counter::RECORD_SEQ,
+        ] {
+            let created = self
+                .counters
+                .update_one(
+                    doc! { "_id": counter },
+                    doc! { "$setOnInsert": { "last": 0_i64 } },
+                )
+                .upsert(true)
+                .await
+                .map_err(anyhow::Error::from);
+            // Another process creating it at the same moment is as good.
+            if let Err(error) = created
+                && !super::txn::is_duplicate_key(&error)
+            {
+                return Err(error);
+            }
+        }
         Ok(())
     }
 }
