@@ -223,3 +223,74 @@ async fn amounts_beyond_int64_are_refused_not_wrapped() {
     assert!(matches!(store.reserve(huge).await, Ok(Err(_))));
     assert_eq!(store.balance(BUYER).await.ok(), Some(5));
 }
+
+#[tokio::test]
+async fn settlement_and_deposits_on_one_wallet_lose_no_update() {
+    let (_server, store) = mongo_store().await;
+    ok(store.create_stock("Apple".to_owned()).await);
+    ok(store.add_shares(SELLER, 1, 100).await);
+    ok(store.deposit(BUYER, 100_000).await);
+    const TRADES: u64 = 12;
+    let mut outcomes = Vec::new();
+    for trade in 1..=TRADES {
+        let sell = ok(store
+            .reserve(EscrowRequest {
+                user_id: SELLER,
+                side: Side::Sell,
+                ..limit_buy(SELLER, 1, 100)
+            })
+            .await);
+        let buy = ok(store.reserve(limit_buy(BUYER, 1, 100)).await);
+        let end = |order_ref, user_id| OrderEnded {
+            order_ref,
+            user_id,
+            reason: EndReason::Filled,
+            filled: 1,
+            remaining: 0,
+        };
+        let sell_place = place(
+            sell.order_ref,
+            SELLER,
+            Side::Sell,
+            OrderType::Limit { price_cents: 100 },
+            1,
+        );
+        let buy_place = place(
+            buy.order_ref,
+            BUYER,
+            Side::Buy,
+            OrderType::Limit { price_cents: 100 },
+            1,
+        );
+        outcomes.push(outcome(2 * trade - 1, sell_place, vec![], vec![]));
+        outcomes.push(outcome(
+            2 * trade,
+            buy_place,
+            vec![fill(trade, buy.order_ref, sell.order_ref, 100, 1)],
+            vec![end(sell.order_ref, SELLER), end(buy.order_ref, BUYER)],
+        ));
+    }
+    let settling = async {
+        for pair in outcomes.chunks(2) {
+            store
+                .settle(pair.to_vec())
+                .await
+                .unwrap_or_else(|e| panic!("settle: {e:#}"));
+        }
+    };
+    let depositing = async {
+        for _ in 0..TRADES {
+            ok(store.deposit(SELLER, 1).await);
+        }
+    };
+    tokio::join!(settling, depositing);
+    assert_eq!(
+        store.balance(SELLER).await.ok(),
+        Some(TRADES * 100 + TRADES)
+    );
+    assert_eq!(
+        store.balance(BUYER).await.ok(),
+        Some(100_000 - TRADES * 100)
+    );
+    assert_eq!(store.applied_through(0).await.ok(), Some(2 * TRADES));
+}
