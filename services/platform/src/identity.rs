@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use async_trait::async_trait;
 use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -25,10 +26,12 @@ pub struct Claims {
     pub exp: u64,
 }
 
-/// The port that says whether a user id still exists.
+/// The port that says whether a user id still exists. Async: in the distributed mode the
+/// users live in a networked store.
+#[async_trait]
 pub trait KnownUsers: Send + Sync + 'static {
     /// True when `user_id` is a registered user.
-    fn exists(&self, user_id: u64) -> anyhow::Result<bool>;
+    async fn exists(&self, user_id: u64) -> anyhow::Result<bool>;
 }
 
 /// Signs and verifies tokens with one shared secret.
@@ -64,12 +67,12 @@ impl Authenticator {
     }
 
     /// The user id of a valid token of an existing user.
-    pub fn verify(&self, token: &str) -> Result<u64, ApiError> {
+    pub async fn verify(&self, token: &str) -> Result<u64, ApiError> {
         let invalid = || ApiError::Unauthorized("invalid or expired token".to_owned());
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
             .map_err(|_| invalid())?;
         let user_id = data.claims.sub.parse::<u64>().map_err(|_| invalid())?;
-        match self.users.exists(user_id) {
+        match self.users.exists(user_id).await {
             Ok(true) => Ok(user_id),
             Ok(false) => Err(invalid()),
             Err(error) => Err(ApiError::Unexpected(error)),
@@ -110,7 +113,7 @@ where
             .ok_or_else(|| ApiError::Unauthorized("missing token".to_owned()))?;
         let authenticator = Authenticator::from_ref(state);
         Ok(Self {
-            user_id: authenticator.verify(token)?,
+            user_id: authenticator.verify(token).await?,
         })
     }
 }
@@ -120,8 +123,9 @@ mod tests {
     use super::*;
 
     struct OnlyUserOne;
+    #[async_trait]
     impl KnownUsers for OnlyUserOne {
-        fn exists(&self, user_id: u64) -> anyhow::Result<bool> {
+        async fn exists(&self, user_id: u64) -> anyhow::Result<bool> {
             Ok(user_id == 1)
         }
     }
@@ -134,26 +138,26 @@ mod tests {
         }
     }
 
-    #[test]
-    fn verifies_its_own_tokens_of_known_users() {
+    #[tokio::test]
+    async fn verifies_its_own_tokens_of_known_users() {
         let auth = Authenticator::new(b"secret", Arc::new(OnlyUserOne));
         let token = auth.sign(&claims("1", u64::MAX / 2)).unwrap_or_default();
-        assert_eq!(auth.verify(&token).ok(), Some(1));
+        assert_eq!(auth.verify(&token).await.ok(), Some(1));
         let stranger = auth.sign(&claims("2", u64::MAX / 2)).unwrap_or_default();
         assert!(matches!(
-            auth.verify(&stranger),
+            auth.verify(&stranger).await,
             Err(ApiError::Unauthorized(_))
         ));
     }
 
-    #[test]
-    fn refuses_expired_and_foreign_tokens() {
+    #[tokio::test]
+    async fn refuses_expired_and_foreign_tokens() {
         let auth = Authenticator::new(b"secret", Arc::new(OnlyUserOne));
         let expired = auth.sign(&claims("1", 2)).unwrap_or_default();
-        assert!(auth.verify(&expired).is_err());
+        assert!(auth.verify(&expired).await.is_err());
         let other = Authenticator::new(b"other", Arc::new(OnlyUserOne));
         let foreign = other.sign(&claims("1", u64::MAX / 2)).unwrap_or_default();
-        assert!(auth.verify(&foreign).is_err());
+        assert!(auth.verify(&foreign).await.is_err());
     }
 
     fn parts(headers: &[(&str, &str)]) -> Parts {

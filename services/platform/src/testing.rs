@@ -27,8 +27,9 @@ pub async fn send(router: &Router, request: Request<Body>) -> (StatusCode, Strin
 /// A user registry that knows every id, for handler tests that sign their own tokens.
 pub struct EveryoneKnown;
 
+#[async_trait::async_trait]
 impl crate::identity::KnownUsers for EveryoneKnown {
-    fn exists(&self, _user_id: u64) -> anyhow::Result<bool> {
+    async fn exists(&self, _user_id: u64) -> anyhow::Result<bool> {
         Ok(true)
     }
 }

@@ -1,4 +1,7 @@
-//! The embedded users store (redb), behind [`UserStore`] and [`KnownUsers`].
+//! The users stores behind [`UserStore`] and [`KnownUsers`]: embedded (redb, here) and
+//! distributed ([`mongo`]).
+
+pub mod mongo;
 
 use std::sync::RwLock;
 
@@ -103,8 +106,9 @@ impl UserStore for RedbUsers {
     }
 }
 
+#[async_trait]
 impl KnownUsers for RedbUsers {
-    fn exists(&self, user_id: u64) -> anyhow::Result<bool> {
+    async fn exists(&self, user_id: u64) -> anyhow::Result<bool> {
         if self
             .known
             .read()

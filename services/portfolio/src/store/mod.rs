@@ -1,6 +1,8 @@
 //! The embedded portfolio store (redb) behind [`PortfolioStore`]. Writes go through the group
 //! committer (one durable commit per batch); reads use read transactions (committed data only).
+//! The distributed store is [`mongo`].
 
+pub mod mongo;
 mod queries;
 mod reserve;
 mod settle;

@@ -1,18 +1,19 @@
-//! Settlement tests: escrow, fills, record rules, exactly-once application.
+//! Settlement tests: escrow, fills, record rules, exactly-once application. Every scenario runs
+//! against both stores (redb in memory, and MongoDB on a SecantusDB server started for the test
+//! process, one fresh database per test): the two must behave the same.
 
 use contracts::{
     CommandResult, EndReason, Fill, OrderEnded, OrderType, PlaceOrder, SelfTrade, ShardCommand,
     ShardOutcome, Side, TimeInForce, TradeId,
 };
 
-use super::test_store;
 use crate::domain::ports::{EscrowRequest, PortfolioStore};
 use crate::domain::records::OrderStatus;
 
-const SELLER: u64 = 1;
-const BUYER: u64 = 2;
+pub(crate) const SELLER: u64 = 1;
+pub(crate) const BUYER: u64 = 2;
 
-fn place(
+pub(crate) fn place(
     order_ref: u64,
     user_id: u64,
     side: Side,
@@ -36,7 +37,7 @@ fn place(
     }
 }
 
-fn outcome(
+pub(crate) fn outcome(
     sequence: u64,
     place: PlaceOrder,
     fills: Vec<Fill>,
@@ -54,7 +55,13 @@ fn outcome(
     }
 }
 
-fn fill(sequence: u64, buyer_ref: u64, seller_ref: u64, price_cents: u64, quantity: u64) -> Fill {
+pub(crate) fn fill(
+    sequence: u64,
+    buyer_ref: u64,
+    seller_ref: u64,
+    price_cents: u64,
+    quantity: u64,
+) -> Fill {
     Fill {
         trade_id: TradeId {
             stock_id: 1,
@@ -70,16 +77,51 @@ fn fill(sequence: u64, buyer_ref: u64, seller_ref: u64, price_cents: u64, quanti
     }
 }
 
-fn ok<T>(decision: crate::domain::ports::Decision<T>) -> T {
+/// Runs each scenario once per store: `<scenario>::redb` and `<scenario>::mongo`.
+macro_rules! on_both_stores {
+    ($($scenario:ident),* $(,)?) => {$(
+        mod $scenario {
+            #[tokio::test]
+            async fn redb() {
+                super::$scenario(&crate::store::test_store()).await;
+            }
+
+            #[tokio::test]
+            async fn mongo() {
+                let (_server, store) = super::mongo_store().await;
+                super::$scenario(&store).await;
+            }
+        }
+    )*};
+}
+
+on_both_stores!(
+    a_partial_fill_settles_once_with_children_and_wallet_txs,
+    a_killed_market_buy_leaves_no_record_and_releases_its_cash,
+    orphaned_escrow_is_released_and_overselling_is_refused,
+    a_reservation_lost_in_a_crash_is_rebuilt_from_the_outcome,
+);
+
+/// A MongoDB store on a fresh database of the test process's SecantusDB server.
+pub(crate) async fn mongo_store() -> (
+    test_services::mongo::TestMongo,
+    crate::store::mongo::MongoPortfolio,
+) {
+    let server = test_services::mongo::TestMongo::shared();
+    let store = crate::store::mongo::MongoPortfolio::connect(&server.url(), server.database_name())
+        .await
+        .unwrap_or_else(|e| panic!("connect to {}: {e}", server.url()));
+    (server, store)
+}
+
+pub(crate) fn ok<T>(decision: crate::domain::ports::Decision<T>) -> T {
     match decision {
         Ok(Ok(value)) => value,
         other => panic!("expected success, got {:?}", other.map(|r| r.err())),
     }
 }
 
-#[tokio::test]
-async fn a_partial_fill_settles_once_with_children_and_wallet_txs() {
-    let store = test_store();
+async fn a_partial_fill_settles_once_with_children_and_wallet_txs(store: &dyn PortfolioStore) {
     ok(store.create_stock("Apple".to_owned()).await);
     ok(store.add_shares(SELLER, 1, 10).await);
     ok(store.deposit(BUYER, 10_000).await);
@@ -183,9 +225,7 @@ async fn a_partial_fill_settles_once_with_children_and_wallet_txs() {
     );
 }
 
-#[tokio::test]
-async fn a_killed_market_buy_leaves_no_record_and_releases_its_cash() {
-    let store = test_store();
+async fn a_killed_market_buy_leaves_no_record_and_releases_its_cash(store: &dyn PortfolioStore) {
     ok(store.create_stock("Apple".to_owned()).await);
     ok(store.deposit(BUYER, 700).await);
     let request = EscrowRequest {
@@ -222,9 +262,7 @@ async fn a_killed_market_buy_leaves_no_record_and_releases_its_cash() {
     assert!(store.stock_txs(BUYER).await.unwrap_or_default().is_empty());
 }
 
-#[tokio::test]
-async fn orphaned_escrow_is_released_and_overselling_is_refused() {
-    let store = test_store();
+async fn orphaned_escrow_is_released_and_overselling_is_refused(store: &dyn PortfolioStore) {
     ok(store.create_stock("Apple".to_owned()).await);
     ok(store.add_shares(SELLER, 1, 3).await);
     let too_many = EscrowRequest {
@@ -249,9 +287,7 @@ async fn orphaned_escrow_is_released_and_overselling_is_refused() {
     );
 }
 
-#[tokio::test]
-async fn a_reservation_lost_in_a_crash_is_rebuilt_from_the_outcome() {
-    let store = test_store();
+async fn a_reservation_lost_in_a_crash_is_rebuilt_from_the_outcome(store: &dyn PortfolioStore) {
     ok(store.create_stock("Apple".to_owned()).await);
     ok(store.add_shares(SELLER, 1, 10).await);
     let lost_ref = 40;
