@@ -7,6 +7,7 @@
 //! the shard's watermark is written in the same transaction as its effects. Lists are ordered
 //! by a creation sequence, never by wall clock. Read paths see committed data only.
 
+pub mod cache;
 pub mod config;
 pub mod domain;
 pub mod http;

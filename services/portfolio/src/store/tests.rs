@@ -243,7 +243,10 @@ async fn orphaned_escrow_is_released_and_overselling_is_refused() {
     ok(store.reserve(fine).await);
     assert!(store.holdings(SELLER).await.unwrap_or_default().is_empty());
     assert_eq!(store.release_orphans().await.ok(), Some(1));
-    assert_eq!(store.holdings(SELLER).await.unwrap_or_default()[0].quantity, 3);
+    assert_eq!(
+        store.holdings(SELLER).await.unwrap_or_default()[0].quantity,
+        3
+    );
 }
 
 #[tokio::test]
@@ -269,7 +272,12 @@ async fn a_reservation_lost_in_a_crash_is_rebuilt_from_the_outcome() {
         "6 shares escrowed again"
     );
     assert_eq!(
-        store.stock_tx(lost_ref).await.ok().flatten().map(|tx| tx.status),
+        store
+            .stock_tx(lost_ref)
+            .await
+            .ok()
+            .flatten()
+            .map(|tx| tx.status),
         Some(OrderStatus::InProgress)
     );
     let next = EscrowRequest {
