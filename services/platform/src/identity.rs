@@ -75,7 +75,7 @@ impl Authenticator {
         match self.users.exists(user_id).await {
             Ok(true) => Ok(user_id),
             Ok(false) => Err(invalid()),
-            Err(error) => Err(ApiError::Unexpected(error)),
+            Err(error) => Err(ApiError::from(error)),
         }
     }
 }

@@ -8,6 +8,7 @@
 //! by a creation sequence, never by wall clock. Read paths see committed data only.
 
 pub mod bus;
+pub mod cache;
 pub mod config;
 pub mod domain;
 pub mod http;
