@@ -12,11 +12,14 @@
 //! - **Write** (deposit, add_shares, reserve, settle, release_orphans). Step 1, before the
 //!   inner write, one script per scope touched (pipelined for a settle batch): add this
 //!   writer's token to `pending` with deadline now + pending TTL, set a fresh generation,
-//!   delete the entries. If Redis fails here the write returns [`Unavailable`](platform::error::Unavailable) and the inner
-//!   store is not written (nothing half-applied). Step 2, after the inner write (whatever it
-//!   answered): remove the writer's token, set a fresh generation, delete the entries. If step
-//!   2 fails the inner write stands (it is durable and its answer is returned) and the pending
-//!   token keeps readers off the cache for that user until its deadline.
+//!   delete the entries. If Redis fails here the write returns
+//!   [`Unavailable`](platform::error::Unavailable) and the inner store is not written (nothing
+//!   half-applied). Step 2, after the inner write answered (done or refused): remove the
+//!   writer's token, set a fresh generation, delete the entries. If step 2 fails the inner
+//!   write stands (it is durable and its answer is returned) and the pending token keeps
+//!   readers off the cache for those users until its deadline. When the inner write fails
+//!   (`Err`: its outcome is unknown, a networked store may still apply it) step 2 is skipped
+//!   on purpose, for the same effect.
 //! - **Read**. One script reads the generation (creating a fresh one when Redis has none),
 //!   the pending writers and the entry: a hit is served; with a writer pending the inner store
 //!   is read and nothing is stored; on a miss the inner store is read and the value stored
@@ -48,7 +51,9 @@
 //!   2 then removes it before the writer answers. Only if step 2 also fails can the stale
 //!   entry live until its TTL (two faults within one write). Likewise an inner write must
 //!   finish within the pending TTL. Run Redis with `maxmemory-policy noeviction` (the default).
-//! - Redis down: reads and writes fail with [`Unavailable`](platform::error::Unavailable) (a 503); nothing is written.
+//! - Redis down: reads and writes fail with [`Unavailable`](platform::error::Unavailable) (a
+//!   503, after the connection manager's reconnect attempts, about half a second); nothing is
+//!   written. Settlement too: the consumer must leave the outcomes unacknowledged and retry.
 //! - Standalone Redis: the scripts touch a user's keys and the global keys together, which
 //!   Redis Cluster would refuse as cross-slot.
 
@@ -168,6 +173,13 @@ impl<S: PortfolioStore> CachedPortfolio<S> {
     {
         let ticket = self.redis.begin_write(scopes).await?;
         let result = write().await;
+        if let Err(error) = &result {
+            // The outcome is unknown: a networked store may still apply the write after
+            // reporting a failure. Staying pending keeps readers on the inner store until the
+            // deadline, by which time the write has landed or never will.
+            tracing::warn!(error = %error, "inner write failed: its users stay uncached until the pending deadline");
+            return result;
+        }
         if let Err(error) = self.redis.end_write(&ticket).await {
             tracing::warn!(
                 error = %error,

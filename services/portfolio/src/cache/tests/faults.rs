@@ -151,3 +151,18 @@ async fn a_writer_that_dies_after_step_one_never_makes_reads_wrong() {
         "recovered before the deadline"
     );
 }
+
+#[tokio::test]
+async fn a_write_with_an_unknown_outcome_leaves_its_user_uncached_until_the_deadline() {
+    let h = Harness::start().await;
+    ok(h.cache.deposit(USER, 100).await);
+    assert_eq!(h.balance(USER).await, 100);
+    h.gates
+        .fail_after_deposit
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    assert!(h.cache.deposit(USER, 50).await.is_err());
+    // The store applied it after all; the cache must not have kept or rebuilt the old value.
+    assert_eq!(h.cached_balance(USER).await, Lookup::Pending);
+    assert_eq!(h.balance(USER).await, 150);
+    assert_eq!(h.cached_balance(USER).await, Lookup::Pending);
+}

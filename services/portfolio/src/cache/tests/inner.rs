@@ -71,6 +71,9 @@ pub(super) struct Gates {
     pub(super) after_read: Gate,
     /// Balance and holdings reads that reached the inner store.
     pub(super) inner_reads: AtomicUsize,
+    /// The next `deposit` is applied but reported as failed (a store timing out after the
+    /// write landed).
+    pub(super) fail_after_deposit: AtomicBool,
 }
 
 /// The redb store behind the gates.
@@ -99,6 +102,9 @@ impl PortfolioStore for TestInner {
         self.gates.before_write.pass().await;
         let result = self.store.deposit(user_id, amount_cents).await;
         self.gates.after_write.pass().await;
+        if self.gates.fail_after_deposit.swap(false, Ordering::SeqCst) {
+            anyhow::bail!("write concern timed out");
+        }
         result
     }
 
