@@ -184,7 +184,7 @@ impl LocalExchange {
     }
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     let listener = TcpListener::bind("127.0.0.1:0")
         .unwrap_or_else(|error| panic!("cannot bind a loopback port: {error}"));
     listener
@@ -193,7 +193,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn wait_until_healthy(child: &mut Child, base_url: &str) -> Result<(), String> {
+pub(crate) fn wait_until_healthy(child: &mut Child, base_url: &str) -> Result<(), String> {
     let client = reqwest::blocking::Client::builder()
         .timeout(Duration::from_secs(2))
         .build()
@@ -217,7 +217,7 @@ fn wait_until_healthy(child: &mut Child, base_url: &str) -> Result<(), String> {
     }
 }
 
-fn log_tail(path: &Path) -> String {
+pub(crate) fn log_tail(path: &Path) -> String {
     const TAIL_BYTES: usize = 4000;
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let start = text.len().saturating_sub(TAIL_BYTES);

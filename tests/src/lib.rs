@@ -21,4 +21,5 @@ pub mod http;
 pub mod ledger;
 pub mod money;
 pub mod names;
+pub mod topology;
 pub mod trader;

@@ -40,6 +40,18 @@ pub enum Role {
     Engine(EngineArgs),
 }
 
+impl Role {
+    /// The subcommand's name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Auth(_) => "auth",
+            Self::Portfolio(_) => "portfolio",
+            Self::Order(_) => "order",
+            Self::Engine(_) => "engine",
+        }
+    }
+}
+
 /// Settings of the embedded exchange.
 #[derive(Debug, Args)]
 pub struct EmbeddedArgs {

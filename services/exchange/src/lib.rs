@@ -7,6 +7,7 @@
 //! sequenced, and only then accept requests (`GET /health` answers 200 from then on).
 
 pub mod config;
+mod distributed;
 mod secret;
 #[cfg(test)]
 mod tests;
@@ -30,6 +31,8 @@ pub fn raise_open_files_limit() {
         Err(error) => tracing::warn!(%error, "could not raise the open file limit"),
     }
 }
+
+pub use distributed::run as run_role;
 
 /// How long in-flight requests may finish after the shutdown signal. Keep-alive clients that go
 /// on sending would otherwise hold the process forever; every acknowledged change is already

@@ -1,4 +1,5 @@
-//! `exchange`: parses the settings, starts telemetry, binds, serves until Ctrl-C or SIGTERM.
+//! `exchange`: parses the settings, starts telemetry, then runs the embedded exchange (no
+//! subcommand) or one role of the distributed deployment, until Ctrl-C or SIGTERM.
 
 use clap::Parser;
 use exchange::config::Cli;
@@ -7,8 +8,12 @@ use exchange::config::Cli;
 async fn main() -> anyhow::Result<()> {
     platform::telemetry::init();
     let cli = Cli::parse();
-    let config = cli.embedded.into_config()?;
     exchange::raise_open_files_limit();
+    if let Some(role) = cli.role {
+        tracing::info!(role = role.name(), "exchange role starting");
+        return exchange::run_role(role).await;
+    }
+    let config = cli.embedded.into_config()?;
     let listener = tokio::net::TcpListener::bind(config.listen).await?;
     tracing::info!(listen = %listener.local_addr()?, data_dir = %config.data_dir.display(), shards = config.shard_count, "exchange starting");
     exchange::run(config, listener, platform::shutdown::signal()).await
