@@ -88,6 +88,12 @@ impl Loop {
                 return;
             }
         }
+        tracing::info!(
+            shard = self.shard.index,
+            sequence = self.shard.state.sequence(),
+            state_hash = format!("{:#018x}", self.shard.state.state_hash()),
+            "shard stopped"
+        );
     }
 
     /// Runs one batch; false when the store failed (the shard stops; recovery takes over).
