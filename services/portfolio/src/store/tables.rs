@@ -366,3 +366,43 @@ pub fn applied_key(shard: u32) -> String {
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> anyhow::Result<T> {
     Ok(postcard::from_bytes(bytes)?)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct WrittenBeforeTheTimestamp {
+        user_id: u64,
+        stock_id: u64,
+        cash_cents: u64,
+        shares: u64,
+        pending: bool,
+    }
+
+    #[test]
+    fn reservations_of_both_layouts_decode() {
+        let old = WrittenBeforeTheTimestamp {
+            user_id: 7,
+            stock_id: 3,
+            cash_cents: 500,
+            shares: 0,
+            pending: true,
+        };
+        let bytes = postcard::to_stdvec(&old).unwrap_or_else(|e| panic!("{e}"));
+        let decoded = Reservation::decode(&bytes).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (decoded.user_id, decoded.cash_cents, decoded.pending),
+            (7, 500, true)
+        );
+        assert_eq!(decoded.reserved_at_ns, 0, "unknown: the oldest");
+        let new = Reservation {
+            reserved_at_ns: 1_700_000_000_000_000_000,
+            ..decoded
+        };
+        let bytes = postcard::to_stdvec(&new).unwrap_or_else(|e| panic!("{e}"));
+        let decoded = Reservation::decode(&bytes).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(decoded.reserved_at_ns, new.reserved_at_ns);
+        assert!(Reservation::decode(&[1, 2]).is_err());
+    }
+}
