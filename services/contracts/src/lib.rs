@@ -15,10 +15,12 @@ mod outcome;
 mod shard;
 
 pub use outcome::{CommandResult, EndReason, Fill, OrderEnded, ShardOutcome, TradeId};
-pub use shard::{CancelOrder, OrderType, PlaceOrder, SelfTrade, ShardCommand, Side, TimeInForce};
+pub use shard::{
+    CancelOrder, ExpireOrder, OrderType, PlaceOrder, SelfTrade, ShardCommand, Side, TimeInForce,
+};
 
-/// The version of these messages; carried by every outcome.
-pub const CONTRACT_VERSION: u16 = 1;
+/// The version of these messages; carried by every outcome. 2: [`ShardCommand::Expire`].
+pub const CONTRACT_VERSION: u16 = 2;
 
 /// The shard that owns `stock_id` among `shard_count` shards.
 pub fn shard_of(stock_id: u64, shard_count: u32) -> u32 {

@@ -86,6 +86,26 @@ pub struct CancelOrder {
     pub stock_id: u64,
 }
 
+/// Expire an order whose escrow was reserved but whose place may never come (the order process
+/// died between its reservation and its publish). Meaning: "if this shard never sequenced this
+/// order, it never will". The shard answers:
+/// - the ref was already sequenced (placed, or expired before): `Rejected`, no other effect;
+/// - the ref is unknown: `Accepted` with one [`crate::OrderEnded`] (`Expired`, nothing filled,
+///   nothing remaining), and the ref counts as sequenced from then on, so a place carrying it
+///   that arrives later is answered with this outcome and never placed.
+///
+/// Safe to send at any time for an order whose place was published before it: the shard's queue
+/// is FIFO, so that place is sequenced first and the expire is rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpireOrder {
+    /// The order.
+    pub order_ref: u64,
+    /// Its owner (whose escrow an accepted expire releases).
+    pub user_id: u64,
+    /// Its book (routes the command to the owning shard).
+    pub stock_id: u64,
+}
+
 /// A command to the shard that owns the stock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ShardCommand {
@@ -93,6 +113,8 @@ pub enum ShardCommand {
     Place(PlaceOrder),
     /// Cancel an order.
     Cancel(CancelOrder),
+    /// Expire an order the shard may never have seen (added in contract version 2).
+    Expire(ExpireOrder),
 }
 
 impl ShardCommand {
@@ -101,6 +123,25 @@ impl ShardCommand {
         match self {
             Self::Place(place) => place.stock_id,
             Self::Cancel(cancel) => cancel.stock_id,
+            Self::Expire(expire) => expire.stock_id,
+        }
+    }
+
+    /// The order the command is about.
+    pub fn order_ref(&self) -> u64 {
+        match self {
+            Self::Place(place) => place.order_ref,
+            Self::Cancel(cancel) => cancel.order_ref,
+            Self::Expire(expire) => expire.order_ref,
+        }
+    }
+
+    /// The order's owner.
+    pub fn user_id(&self) -> u64 {
+        match self {
+            Self::Place(place) => place.user_id,
+            Self::Cancel(cancel) => cancel.user_id,
+            Self::Expire(expire) => expire.user_id,
         }
     }
 }

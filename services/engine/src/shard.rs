@@ -6,6 +6,11 @@
 //! after its commit but before its ack, or the order role published again after a lost confirm)
 //! is never placed again: it is answered with its logged outcome. Cancels are not deduplicated:
 //! a repeated cancel finds the order no longer open and is rejected, which changes nothing.
+//!
+//! An expire ([`contracts::ExpireOrder`]) is decided by the same order-ref table: a ref already
+//! sequenced (placed, or expired before) makes it a rejection with no effect; an unknown ref is
+//! recorded as sequenced by the expire (same commit), which ends the order unplaced, so a place
+//! with that ref arriving later is answered with the expire's outcome and never placed.
 
 use contracts::embedded::{BestAsk, Delivery, DeliverySender, ShardInput};
 use contracts::{ShardCommand, ShardOutcome};
@@ -104,28 +109,49 @@ impl Loop {
         let mut entries = Vec::with_capacity(batch.len());
         let mut answers = Vec::with_capacity(batch.len());
         let mut queries: Vec<oneshot::Sender<Vec<BestAsk>>> = Vec::new();
-        // Refs placed by this batch -> their entry (a copy delivered twice within one batch).
+        // Refs placed (or expired) by this batch -> their entry (a copy delivered twice within
+        // one batch, or a place behind the expire of its ref).
         let mut placed: FxHashMap<u64, usize> = FxHashMap::default();
         for input in batch.drain(..) {
             match input {
                 ShardInput::Command { command, reply } => {
-                    let order_ref = match &command {
-                        ShardCommand::Place(place) => Some(place.order_ref),
-                        ShardCommand::Cancel(_) => None,
-                    };
-                    let earlier = order_ref.and_then(|r| seen.get(&r).copied());
-                    let answer = match (earlier, order_ref.and_then(|r| placed.get(&r))) {
-                        (Some(sequence), _) => match self.logged(sequence, command) {
-                            Some(outcome) => Answer::Logged(outcome),
-                            None => return false,
-                        },
-                        (None, Some(index)) => Answer::Entry(*index),
-                        (None, None) => {
+                    let answer = match command {
+                        ShardCommand::Place(place) => {
+                            let order_ref = place.order_ref;
+                            match (seen.get(&order_ref), placed.get(&order_ref)) {
+                                (Some(sequence), _) => match self.logged(*sequence, command) {
+                                    Some(outcome) => Answer::Logged(outcome),
+                                    None => return false,
+                                },
+                                (None, Some(index)) => Answer::Entry(*index),
+                                (None, None) => {
+                                    let now = self.shard.clock.now_ns();
+                                    entries.push(self.shard.state.process(command, now));
+                                    placed.insert(order_ref, entries.len() - 1);
+                                    Answer::Entry(entries.len() - 1)
+                                }
+                            }
+                        }
+                        ShardCommand::Expire(expire) => {
+                            let order_ref = expire.order_ref;
+                            let in_batch = placed
+                                .get(&order_ref)
+                                .and_then(|index| entries.get(*index))
+                                .map(|(logged, _)| logged.sequence);
+                            let earlier = seen.get(&order_ref).copied().or(in_batch);
                             let now = self.shard.clock.now_ns();
-                            entries.push(self.shard.state.process(command, now));
-                            if let Some(order_ref) = order_ref {
+                            let entry = self.shard.state.process_after(command, now, earlier);
+                            entries.push(entry);
+                            if earlier.is_none() {
+                                // Took effect: a place with this ref later in the batch gets
+                                // this outcome.
                                 placed.insert(order_ref, entries.len() - 1);
                             }
+                            Answer::Entry(entries.len() - 1)
+                        }
+                        ShardCommand::Cancel(_) => {
+                            let now = self.shard.clock.now_ns();
+                            entries.push(self.shard.state.process(command, now));
                             Answer::Entry(entries.len() - 1)
                         }
                     };
@@ -161,16 +187,16 @@ impl Loop {
         true
     }
 
-    /// The order refs of the batch's places that an earlier commit already sequenced; `None`
-    /// when the store cannot be read (the shard stops).
+    /// The order refs of the batch's places and expires that an earlier commit already
+    /// sequenced; `None` when the store cannot be read (the shard stops).
     fn sequenced_refs(&self, batch: &[ShardInput]) -> Option<FxHashMap<u64, u64>> {
         let refs: Vec<u64> = batch
             .iter()
             .filter_map(|input| match input {
                 ShardInput::Command {
-                    command: ShardCommand::Place(place),
+                    command: command @ (ShardCommand::Place(_) | ShardCommand::Expire(_)),
                     ..
-                } => Some(place.order_ref),
+                } => Some(command.order_ref()),
                 _ => None,
             })
             .collect();

@@ -1,12 +1,15 @@
 //! The in-memory state of one shard: its engine, the live order refs and its counters. The same
 //! `execute` runs live commands and replays logged ones, so recovery is deterministic.
 
-use contracts::{CommandResult, ShardCommand, ShardOutcome};
+use contracts::{CommandResult, EndReason, OrderEnded, ShardCommand, ShardOutcome};
 use matching::{Engine, EngineSnapshot, Event};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::refs::{OrderRefs, OrderRefsSnapshot};
 use crate::domain::translate;
+
+/// The start of the reason an expire is rejected with: the shard had sequenced its order.
+pub const EXPIRE_TOO_LATE: &str = "the order was already sequenced";
 
 /// A sequenced command as the log keeps it: everything needed to replay it exactly.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -15,7 +18,10 @@ pub struct LoggedCommand {
     pub sequence: u64,
     /// The shard clock when sequenced.
     pub timestamp_ns: u64,
-    /// The core order id assigned to a place (0 for a cancel).
+    /// The core order id assigned to a place (0 for a cancel). For an expire: the sequence of
+    /// the command that had already carried its order ref when it was sequenced, 0 when none
+    /// had (the expire took effect). Logged, so replay gives the same outcome whatever the
+    /// order-ref table holds by then (the field keeps the log's encoding unchanged).
     pub core_order_id: u64,
     /// The command.
     pub command: ShardCommand,
@@ -99,15 +105,28 @@ impl ShardState {
         &self.engine
     }
 
-    /// Sequences a new command and runs it.
+    /// Sequences a new command and runs it (an expire as one whose ref was never sequenced).
     pub fn process(
         &mut self,
         command: ShardCommand,
         timestamp_ns: u64,
     ) -> (LoggedCommand, ShardOutcome) {
+        self.process_after(command, timestamp_ns, None)
+    }
+
+    /// Sequences a new command and runs it; `earlier` is the sequence of the command that
+    /// already carried its order ref, if any (the shard's order-ref table; only an expire uses
+    /// it: rejected when `Some`).
+    pub fn process_after(
+        &mut self,
+        command: ShardCommand,
+        timestamp_ns: u64,
+        earlier: Option<u64>,
+    ) -> (LoggedCommand, ShardOutcome) {
         let core_order_id = match command {
             ShardCommand::Place(_) => self.next_order_id,
             ShardCommand::Cancel(_) => 0,
+            ShardCommand::Expire(_) => earlier.unwrap_or(0),
         };
         let logged = LoggedCommand {
             sequence: self.sequence + 1,
@@ -154,6 +173,24 @@ impl ShardState {
                 None => {
                     outcome.result = CommandResult::Rejected {
                         reason: "the order is not open".to_owned(),
+                    };
+                }
+            },
+            // Never touches the books: the decision was taken when it was sequenced.
+            ShardCommand::Expire(expire) => match logged.core_order_id {
+                0 => outcome.ended.push(OrderEnded {
+                    order_ref: expire.order_ref,
+                    user_id: expire.user_id,
+                    reason: EndReason::Expired,
+                    filled: 0,
+                    remaining: 0,
+                }),
+                earlier => {
+                    outcome.result = CommandResult::Rejected {
+                        reason: format!(
+                            "{EXPIRE_TOO_LATE} (order {} at sequence {earlier})",
+                            expire.order_ref
+                        ),
                     };
                 }
             },

@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use contracts::embedded::ShardInput;
 use contracts::{
-    CancelOrder, CommandResult, OrderType, PlaceOrder, SelfTrade, ShardCommand, ShardOutcome, Side,
-    TimeInForce,
+    CancelOrder, CommandResult, EndReason, ExpireOrder, OrderEnded, OrderType, PlaceOrder,
+    SelfTrade, ShardCommand, ShardOutcome, Side, TimeInForce,
 };
 use platform::clock::{Clock, SharedClock};
 
@@ -190,6 +190,38 @@ fn a_shard_whose_rebuilt_books_do_not_match_the_checkpoint_refuses_to_start() {
     assert!(reopened.is_err_and(|e| e.to_string().contains("hash")));
 }
 
+/// Runs `commands` through a shard thread on `path` as ONE batch (all queued before the thread
+/// starts), and returns the outcome each was answered with.
+fn run_shard_batch(path: &std::path::Path, commands: &[ShardCommand]) -> Vec<ShardOutcome> {
+    let clock: SharedClock = Arc::new(FixedClock);
+    let shard = recovery::open(0, path, clock).unwrap_or_else(|e| panic!("open: {e}"));
+    let (inputs, input_receiver) = tokio::sync::mpsc::channel(commands.len().max(1));
+    let (deliveries, mut delivery_receiver) = tokio::sync::mpsc::channel(commands.len().max(1));
+    let (_settled, settled_receiver) = tokio::sync::watch::channel(0);
+    for command in commands {
+        let (reply, _answer) = tokio::sync::oneshot::channel();
+        let input = ShardInput::Command {
+            command: *command,
+            reply,
+        };
+        inputs
+            .try_send(input)
+            .unwrap_or_else(|e| panic!("queue: {e}"));
+    }
+    drop(inputs);
+    let thread = shard
+        .spawn(input_receiver, deliveries, settled_receiver)
+        .unwrap_or_else(|e| panic!("spawn: {e}"));
+    let mut answers = Vec::new();
+    while let Some(delivery) = delivery_receiver.blocking_recv() {
+        answers.push(delivery.outcome);
+    }
+    thread
+        .join()
+        .unwrap_or_else(|_| panic!("shard thread panicked"));
+    answers
+}
+
 /// Runs `commands` through a shard thread on `path`, one input at a time, and returns the
 /// outcome each was answered with.
 fn run_shard_thread(path: &std::path::Path, commands: &[ShardCommand]) -> Vec<ShardOutcome> {
@@ -258,4 +290,123 @@ fn a_trimmed_duplicate_is_recognised_and_carries_its_sequence() {
     let mut state = ShardState::new(0);
     let (_, real) = state.process(command, 1);
     assert!(!crate::domain::translate::is_trimmed_duplicate(&real));
+}
+
+fn expire(order_ref: u64, user_id: u64) -> ShardCommand {
+    ShardCommand::Expire(ExpireOrder {
+        order_ref,
+        user_id,
+        stock_id: 4,
+    })
+}
+
+fn is_rejected(outcome: &ShardOutcome) -> bool {
+    matches!(&outcome.result, CommandResult::Rejected { reason }
+        if reason.starts_with(crate::state::EXPIRE_TOO_LATE))
+}
+
+/// The log of the shard at `path` replayed on an empty shard gives the logged outcomes and the
+/// same books as the reopened shard; returns the replayed outcomes.
+fn replayed_matches_logged(path: &std::path::Path) -> Vec<ShardOutcome> {
+    let clock: SharedClock = Arc::new(FixedClock);
+    let reopened = recovery::open(0, path, clock).unwrap_or_else(|e| panic!("reopen: {e}"));
+    let persisted = reopened
+        .store
+        .load()
+        .unwrap_or_else(|e| panic!("load: {e}"));
+    assert!(persisted.snapshot.is_none(), "the whole log is replayed");
+    let mut fresh = ShardState::new(0);
+    let replayed: Vec<_> = persisted.log.iter().map(|l| fresh.execute(l)).collect();
+    assert_eq!(replayed, reopened.unsettled(0).unwrap_or_default());
+    assert_eq!(fresh.state_hash(), reopened.state.state_hash());
+    replayed
+}
+
+#[test]
+fn an_expire_of_an_unknown_ref_ends_the_order_and_a_later_place_is_never_placed() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let path = dir.path().join("shard-0.redb");
+    let sell = place(20, 1, Side::Sell, OrderType::Limit { price_cents: 500 }, 5);
+    let first = run_shard_thread(&path, &[expire(20, 1), sell]);
+    let expired = &first[0];
+    assert_eq!(
+        (expired.sequence, &expired.result),
+        (1, &CommandResult::Accepted)
+    );
+    assert_eq!(
+        expired.ended,
+        vec![OrderEnded {
+            order_ref: 20,
+            user_id: 1,
+            reason: EndReason::Expired,
+            filled: 0,
+            remaining: 0,
+        }]
+    );
+    assert!(expired.fills.is_empty());
+    assert_eq!(first[1], *expired, "the place gets the expire's outcome");
+    // After a restart: the place is still answered so, a second expire is rejected, and a buy
+    // that would have crossed the sell finds an empty book.
+    let buy = place(21, 2, Side::Buy, OrderType::Limit { price_cents: 500 }, 5);
+    let again = run_shard_thread(&path, &[sell, expire(20, 1), buy]);
+    assert_eq!(again[0], *expired);
+    assert!(is_rejected(&again[1]) && again[1].ended.is_empty());
+    assert_eq!(again[1].sequence, 2);
+    assert!(
+        again[2].fills.is_empty(),
+        "nothing was placed: {:?}",
+        again[2]
+    );
+    let replayed = replayed_matches_logged(&path);
+    assert_eq!(replayed.len(), 3, "expire, rejected expire, buy");
+    assert_eq!(replayed[0], *expired);
+}
+
+#[test]
+fn an_expire_behind_its_place_is_rejected_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let path = dir.path().join("shard-0.redb");
+    let sell = place(30, 1, Side::Sell, OrderType::Limit { price_cents: 500 }, 5);
+    let buy = place(31, 2, Side::Buy, OrderType::Limit { price_cents: 500 }, 2);
+    let outcomes = run_shard_thread(&path, &[sell, expire(30, 1), buy]);
+    assert_eq!(outcomes[0].result, CommandResult::Accepted);
+    assert!(is_rejected(&outcomes[1]), "{:?}", outcomes[1].result);
+    assert!(outcomes[1].ended.is_empty() && outcomes[1].fills.is_empty());
+    assert_eq!(outcomes[2].fills.len(), 1, "the sell still rests");
+    // A filled order's ref is still known: an expire after it ended is rejected too, and the
+    // place delivered again is still answered with its own outcome.
+    let later = run_shard_thread(&path, &[expire(31, 2), buy]);
+    assert!(is_rejected(&later[0]));
+    assert_eq!(later[1], outcomes[2]);
+    assert_eq!(replayed_matches_logged(&path).len(), 4);
+}
+
+#[test]
+fn within_one_batch_the_first_of_place_and_expire_wins() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
+    let path = dir.path().join("shard-0.redb");
+    let placed = place(40, 1, Side::Sell, OrderType::Limit { price_cents: 500 }, 5);
+    let orphan = place(41, 1, Side::Sell, OrderType::Limit { price_cents: 400 }, 5);
+    let batch = [placed, expire(40, 1), expire(41, 1), orphan, expire(41, 1)];
+    let outcomes = run_shard_batch(&path, &batch);
+    assert_eq!(
+        outcomes.iter().map(|o| o.sequence).collect::<Vec<_>>(),
+        vec![1, 2, 3, 3, 4],
+        "the orphan's place is answered by its expire, not sequenced"
+    );
+    assert!(is_rejected(&outcomes[1]));
+    assert_eq!(outcomes[2].result, CommandResult::Accepted);
+    assert_eq!(outcomes[3], outcomes[2]);
+    assert!(is_rejected(&outcomes[4]));
+    let replayed = replayed_matches_logged(&path);
+    assert_eq!(replayed.len(), 4);
+    let clock: SharedClock = Arc::new(FixedClock);
+    let reopened = recovery::open(0, &path, clock).unwrap_or_else(|e| panic!("reopen: {e}"));
+    let asks: Vec<_> = reopened
+        .state
+        .engine()
+        .books()
+        .filter_map(|book| book.best_ask().map(|level| level.price.0))
+        .collect();
+    assert_eq!(asks, vec![500], "only the placed sell rests");
 }

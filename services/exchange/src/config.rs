@@ -31,9 +31,9 @@ pub struct Cli {
 pub enum Role {
     /// Registration and login (MongoDB).
     Auth(AuthArgs),
-    /// Wallets, holdings, records, and settlement of every shard's outcomes (MongoDB, Redis,
-    /// RabbitMQ).
-    Portfolio(ServiceArgs),
+    /// Wallets, holdings, records, settlement of every shard's outcomes, and the expiry of
+    /// orphaned escrow (MongoDB, Redis, RabbitMQ).
+    Portfolio(PortfolioArgs),
     /// Order entry: escrow, routing to the shards, cancels, prices (MongoDB, Redis, RabbitMQ).
     Order(ServiceArgs),
     /// One matching shard (RabbitMQ, and its own durable log in the data directory).
@@ -128,6 +128,29 @@ pub struct ServiceArgs {
     /// The outside services.
     #[command(flatten)]
     pub backends: Backends,
+}
+
+/// Settings of the portfolio role.
+#[derive(Debug, Args)]
+pub struct PortfolioArgs {
+    /// The listen address and outside services.
+    #[command(flatten)]
+    pub service: ServiceArgs,
+    /// A reservation still pending after this long (its order process died between reserving
+    /// and publishing the place, or stalled) is expired at its shard and its escrow released:
+    /// `30s`, `2m`. A place published before the expire is never disturbed (shard queues are
+    /// FIFO); one published after it is answered 503 and not placed.
+    #[arg(long, env = "EXCHANGE_ORPHAN_AFTER", default_value = "30s", value_parser = parse_orphan_after)]
+    pub orphan_after: Duration,
+}
+
+/// A human duration of at least one second (an age below that would expire orders in flight).
+fn parse_orphan_after(text: &str) -> Result<Duration, String> {
+    let age = humantime::parse_duration(text).map_err(|e| e.to_string())?;
+    if age < Duration::from_secs(1) {
+        return Err(format!("{text} is too short: at least 1s"));
+    }
+    Ok(age)
 }
 
 /// Settings of the auth role.
@@ -261,6 +284,39 @@ mod tests {
         };
         assert_eq!(order.listen_or(ports::ORDER).port(), 8083);
         assert_eq!(order.backends.amqp_prefix, "exchange");
+        let cli =
+            Cli::try_parse_from(["exchange", "portfolio", "--jwt-secret", "s"]).expect("parses");
+        let Some(Role::Portfolio(portfolio)) = cli.role else {
+            panic!("not the portfolio role");
+        };
+        if std::env::var_os("EXCHANGE_ORPHAN_AFTER").is_none() {
+            assert_eq!(portfolio.orphan_after, Duration::from_secs(30));
+        }
+        assert_eq!(portfolio.service.listen_or(ports::PORTFOLIO).port(), 8082);
+        let cli = Cli::try_parse_from([
+            "exchange",
+            "portfolio",
+            "--jwt-secret",
+            "s",
+            "--orphan-after",
+            "2m",
+        ])
+        .expect("parses");
+        let Some(Role::Portfolio(portfolio)) = cli.role else {
+            panic!("not the portfolio role");
+        };
+        assert_eq!(portfolio.orphan_after, Duration::from_secs(120));
+        for too_short in ["0s", "500ms", "soon"] {
+            let parsed = Cli::try_parse_from([
+                "exchange",
+                "portfolio",
+                "--jwt-secret",
+                "s",
+                "--orphan-after",
+                too_short,
+            ]);
+            assert!(parsed.is_err(), "{too_short}");
+        }
         if std::env::var_os("EXCHANGE_JWT_SECRET").is_none() {
             assert!(Cli::try_parse_from(["exchange", "auth"]).is_err());
         }

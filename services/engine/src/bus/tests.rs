@@ -18,7 +18,7 @@ use order::bus::rabbit::{AmqpRouter, AmqpRouterConfig};
 use platform::amqp::{self, Publisher, Route};
 use platform::clock::{SharedClock, SystemClock};
 use portfolio::PortfolioStore;
-use portfolio::bus::{SettlementBusConfig, run_settlement};
+use portfolio::bus::{SettlementBusConfig, SweeperConfig, run_settlement, run_sweeper};
 use portfolio::domain::ports::EscrowRequest;
 use test_services::rabbitmq::TestRabbit;
 use tokio::sync::oneshot;
@@ -216,6 +216,49 @@ impl Harness {
             .filter(|h| h.stock_id == self.stock_id)
             .map(|h| h.quantity)
             .sum()
+    }
+
+    /// Starts the orphan sweeper with a short age.
+    fn start_sweeper(&self, orphan_after: Duration) -> Running {
+        let config = SweeperConfig {
+            url: self.rabbit.url().to_owned(),
+            prefix: self.rabbit.prefix().to_owned(),
+            shard_count: 1,
+            orphan_after,
+            every: Duration::from_millis(50),
+        };
+        let store = Arc::clone(&self.store);
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            run_sweeper(&config, store, async {
+                let _ = stopped.await;
+            })
+            .await
+        });
+        Running { stop, task }
+    }
+
+    /// Messages waiting in shard 0's command queue.
+    async fn queued_commands(&self) -> u32 {
+        let connection = amqp::connect(self.rabbit.url(), "test-count")
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let channel = connection
+            .create_channel()
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
+        let passive = QueueDeclareOptions {
+            passive: true,
+            ..QueueDeclareOptions::default()
+        };
+        let queue = Topology::new(self.rabbit.prefix()).shard_queue(0);
+        let count = channel
+            .queue_declare(queue.as_str().into(), passive, FieldTable::default())
+            .await
+            .unwrap_or_else(|e| panic!("{e}"))
+            .message_count();
+        let _ = connection.close(200, "counted".into()).await;
+        count
     }
 
     async fn stop_settlement(&mut self) {
@@ -468,6 +511,155 @@ async fn without_an_engine_queries_fail_at_once_and_commands_time_out() {
         placed.is_err_and(|e| e.to_string().contains("did not arrive")),
         "a command nobody answers is an error after the reply timeout"
     );
+}
+
+/// Polls `condition` every 20 ms until it holds, failing after [`WAIT`].
+async fn eventually<F, Fut>(what: &str, mut condition: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + WAIT;
+    while !condition().await {
+        assert!(Instant::now() < deadline, "{what}: not within {WAIT:?}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_orphaned_reservation_is_expired_and_a_place_that_comes_later_is_not_placed() {
+    let mut harness = Harness::new().await;
+    let engine = harness.start_engine();
+    let router = harness.router().await;
+    // The order process reserved, then died (or stalled) before publishing.
+    let sell = harness.order(SELLER, Side::Sell, 500, 10).await;
+    let ShardCommand::Place(orphan) = sell else {
+        panic!("not a place");
+    };
+    assert_eq!(harness.shares(SELLER).await, SELLER_SHARES - 10);
+    let sweeper = harness.start_sweeper(Duration::from_millis(300));
+    eventually("the orphan's shares are back", || async {
+        harness.shares(SELLER).await == SELLER_SHARES
+    })
+    .await;
+    sweeper
+        .stop()
+        .await
+        .unwrap_or_else(|e| panic!("sweeper: {e:#}"));
+    assert_eq!(
+        harness.store.has_reservation(orphan.order_ref).await.ok(),
+        Some(false)
+    );
+    let expired_at = harness.store.applied_through(0).await.unwrap_or(0);
+    assert!(expired_at >= 1, "settled through the shard's outcome");
+
+    // The stalled order process publishes its place after all: answered with the expire's
+    // outcome (the order role answers 503), never placed.
+    let answer = router
+        .execute(sell)
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    assert!(
+        order::domain::order::expired_before_placed(&answer, orphan.order_ref),
+        "{answer:?}"
+    );
+    assert_eq!(answer.result, CommandResult::Accepted);
+    let asks = router.best_asks().await.unwrap_or_else(|e| panic!("{e:#}"));
+    assert!(asks.is_empty(), "nothing rests: {asks:?}");
+    assert_eq!(harness.shares(SELLER).await, SELLER_SHARES, "released once");
+    assert_eq!(harness.cash(SELLER).await, 0);
+    assert!(
+        harness
+            .store
+            .stock_txs(SELLER)
+            .await
+            .unwrap_or_default()
+            .is_empty(),
+        "no order record"
+    );
+    drop(router);
+    engine
+        .stop()
+        .await
+        .unwrap_or_else(|e| panic!("engine: {e:#}"));
+    harness.stop_settlement().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_place_published_before_the_expire_is_not_disturbed() {
+    let mut harness = Harness::new().await;
+    // No engine yet: the place waits in the shard queue, older than the sweeper's age.
+    let sell = harness.order(SELLER, Side::Sell, 500, 10).await;
+    let ShardCommand::Place(placed) = sell else {
+        panic!("not a place");
+    };
+    let topology = Topology::new(harness.rabbit.prefix());
+    let client = RawClient::connect(harness.rabbit.url()).await;
+    amqp::declare_topology(client.publisher.channel(), &topology, 1)
+        .await
+        .unwrap_or_else(|e| panic!("declare: {e:#}"));
+    let body = contracts::amqp::encode(&sell).unwrap_or_else(|e| panic!("{e}"));
+    let exchange = topology.commands_exchange();
+    let key = Topology::command_key(0);
+    let route = Route {
+        exchange: &exchange,
+        routing_key: &key,
+        mandatory: true,
+    };
+    client
+        .publisher
+        .publish(route, &body, amqp::persistent_properties())
+        .await
+        .unwrap_or_else(|e| panic!("publish: {e:#}"));
+    let sweeper = harness.start_sweeper(Duration::from_millis(200));
+    eventually("the sweeper sent an expire behind the place", || async {
+        harness.queued_commands().await >= 2
+    })
+    .await;
+    sweeper
+        .stop()
+        .await
+        .unwrap_or_else(|e| panic!("sweeper: {e:#}"));
+    let queued = u64::from(harness.queued_commands().await);
+
+    let engine = harness.start_engine();
+    eventually("every queued command is settled", || async {
+        harness.store.applied_through(0).await.unwrap_or(0) == queued
+    })
+    .await;
+    assert_eq!(
+        harness.store.has_reservation(placed.order_ref).await.ok(),
+        Some(true),
+        "the resting sell keeps its escrow"
+    );
+    assert_eq!(harness.shares(SELLER).await, SELLER_SHARES - 10);
+    let record = harness
+        .store
+        .stock_tx(placed.order_ref)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(record.is_some(), "the sell was placed");
+    let router = harness.router().await;
+    let asks = router.best_asks().await.unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(
+        asks.iter().map(|a| a.price_cents).collect::<Vec<_>>(),
+        vec![500]
+    );
+    // It still trades.
+    let buy = harness.order(BUYER, Side::Buy, 500, 10).await;
+    let bought = router
+        .execute(buy)
+        .await
+        .unwrap_or_else(|e| panic!("{e:#}"));
+    assert_eq!(bought.fills.len(), 1);
+    assert_eq!(harness.cash(SELLER).await, 5_000);
+    drop(router);
+    engine
+        .stop()
+        .await
+        .unwrap_or_else(|e| panic!("engine: {e:#}"));
+    assert_eq!(harness.shard_sequence(), queued + 1);
+    harness.stop_settlement().await;
 }
 
 /// Round trips per second of place orders (router -> engine -> settlement -> answer), with

@@ -24,8 +24,9 @@ const SNAPSHOT: TableDefinition<u64, &[u8]> = TableDefinition::new("shard_snapsh
 /// "hash_sequence" and "state_hash": the books' hash after that sequence (checkpointed);
 /// "settled_through": the hand-off watermark as of the last commit (see [`Batch::settled`]).
 const META: TableDefinition<&str, u64> = TableDefinition::new("shard_meta");
-/// order ref -> the sequence of the place that carried it: how a redelivered place is recognised
-/// (written in the same commit as its log entry; never pruned: about 16 bytes per order).
+/// order ref -> the sequence of the place that carried it, or of the expire that took effect
+/// for it: how a redelivered (or expired) place is recognised and an expire decided (written in
+/// the same commit as its log entry; never pruned: about 16 bytes per order).
 const ORDER_REFS: TableDefinition<u64, u64> = TableDefinition::new("shard_order_refs");
 /// The META key of the hand-off watermark.
 const SETTLED_THROUGH: &str = "settled_through";
@@ -176,8 +177,15 @@ impl ShardStore {
             }
             let mut refs = txn.open_table(ORDER_REFS)?;
             for (command, _) in batch.entries {
-                if let ShardCommand::Place(place) = &command.command {
-                    refs.insert(place.order_ref, command.sequence)?;
+                match &command.command {
+                    ShardCommand::Place(place) => {
+                        refs.insert(place.order_ref, command.sequence)?;
+                    }
+                    // An expire that took effect: a place with its ref is never placed.
+                    ShardCommand::Expire(expire) if command.core_order_id == 0 => {
+                        refs.insert(expire.order_ref, command.sequence)?;
+                    }
+                    ShardCommand::Expire(_) | ShardCommand::Cancel(_) => {}
                 }
             }
             if let Some(snapshot) = batch.snapshot {

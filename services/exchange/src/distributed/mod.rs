@@ -32,8 +32,8 @@ pub async fn run(role: Role) -> anyhow::Result<()> {
             auth::run(&args, listener, stopped).await
         }
         Role::Portfolio(args) => {
-            let listener = bind(args.listen_or(ports::PORTFOLIO)).await?;
-            portfolio::run(&args.backends, listener, stopped).await
+            let listener = bind(args.service.listen_or(ports::PORTFOLIO)).await?;
+            portfolio::run(&args, listener, stopped).await
         }
         Role::Order(args) => {
             let listener = bind(args.listen_or(ports::ORDER)).await?;

@@ -1,6 +1,8 @@
 //! A placed order as the domain sees it, parsed from the request, and how it ended.
 
-use contracts::{CommandResult, OrderType, PlaceOrder, SelfTrade, ShardOutcome, Side, TimeInForce};
+use contracts::{
+    CommandResult, OrderType, PlaceOrder, SelfTrade, ShardCommand, ShardOutcome, Side, TimeInForce,
+};
 use portfolio::domain::ports::ClientOrderId;
 
 /// A validated order request (before escrow gives it an id).
@@ -50,6 +52,14 @@ impl OrderRequest {
     }
 }
 
+/// True when the shard answered a place with the outcome of an expire of its order ref: the
+/// orphan sweeper expired the order before the place reached its shard (this process stalled
+/// between its reservation and its publish), so nothing was placed and the escrow is released.
+/// Not the client's fault, and not a refusal of the order itself: a 503, retry.
+pub fn expired_before_placed(outcome: &ShardOutcome, order_ref: u64) -> bool {
+    matches!(outcome.command, ShardCommand::Expire(expire) if expire.order_ref == order_ref)
+}
+
 /// Why a placed order is answered with a 400 after the shard saw it, if it is.
 pub fn placement_refusal(outcome: &ShardOutcome, order_ref: u64) -> Option<String> {
     if let CommandResult::Rejected { reason } = &outcome.result {
@@ -66,7 +76,7 @@ pub fn placement_refusal(outcome: &ShardOutcome, order_ref: u64) -> Option<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use contracts::{EndReason, OrderEnded, ShardCommand};
+    use contracts::{EndReason, ExpireOrder, OrderEnded};
 
     fn outcome(ended: Vec<OrderEnded>) -> ShardOutcome {
         let request = OrderRequest {
@@ -102,6 +112,25 @@ mod tests {
         };
         assert!(placement_refusal(&outcome(vec![killed]), 9).is_some());
         assert!(placement_refusal(&outcome(vec![]), 9).is_none());
+    }
+
+    #[test]
+    fn a_place_answered_by_an_expire_is_told_apart() {
+        let mut expired = outcome(vec![OrderEnded {
+            order_ref: 9,
+            user_id: 1,
+            reason: EndReason::Expired,
+            filled: 0,
+            remaining: 0,
+        }]);
+        assert!(!expired_before_placed(&expired, 9), "a killed place");
+        expired.command = ShardCommand::Expire(ExpireOrder {
+            order_ref: 9,
+            user_id: 1,
+            stock_id: 1,
+        });
+        assert!(expired_before_placed(&expired, 9));
+        assert!(!expired_before_placed(&expired, 8));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use portfolio::domain::ports::EscrowRequest;
 
 use super::parse::{PlaceBody, order_request};
 use crate::OrderDeps;
-use crate::domain::order::placement_refusal;
+use crate::domain::order::{expired_before_placed, placement_refusal};
 
 pub async fn place_stock_order(
     State(deps): State<OrderDeps>,
@@ -41,6 +41,12 @@ pub async fn place_stock_order(
     }
     let place = request.to_place(escrow.order_ref, caller.user_id, escrow.cash_cents);
     let outcome = deps.shards.execute(ShardCommand::Place(place)).await?;
+    if expired_before_placed(&outcome, escrow.order_ref) {
+        return Err(ApiError::Unavailable(anyhow::anyhow!(
+            "order {}: the order expired before it reached its shard; nothing was placed",
+            escrow.order_ref
+        )));
+    }
     match placement_refusal(&outcome, escrow.order_ref) {
         Some(message) => Err(ApiError::BadRequest(message)),
         None => Ok(ApiOk(())),

@@ -1,12 +1,13 @@
 //! Handler tests: the real portfolio on an in-memory store, a scripted fake shard.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use contracts::embedded::BestAsk;
-use contracts::{CommandResult, EndReason, OrderEnded, ShardCommand, ShardOutcome};
+use contracts::{CommandResult, EndReason, ExpireOrder, OrderEnded, ShardCommand, ShardOutcome};
 use portfolio::PortfolioStore;
 
 use crate::OrderDeps;
@@ -17,6 +18,8 @@ use crate::domain::ports::ShardRouter;
 struct FakeShard {
     seen: Mutex<Vec<ShardCommand>>,
     portfolio: Arc<dyn PortfolioStore>,
+    /// Answer places as a shard that expired their ref before they arrived (the sweeper won).
+    expired_first: AtomicBool,
 }
 
 #[async_trait]
@@ -38,6 +41,21 @@ impl ShardRouter for FakeShard {
             ended: vec![],
         };
         if let ShardCommand::Place(place) = command
+            && self.expired_first.load(Ordering::SeqCst)
+        {
+            outcome.command = ShardCommand::Expire(ExpireOrder {
+                order_ref: place.order_ref,
+                user_id: place.user_id,
+                stock_id: place.stock_id,
+            });
+            outcome.ended.push(OrderEnded {
+                order_ref: place.order_ref,
+                user_id: place.user_id,
+                reason: EndReason::Expired,
+                filled: 0,
+                remaining: 0,
+            });
+        } else if let ShardCommand::Place(place) = command
             && matches!(place.order_type, contracts::OrderType::Market { .. })
         {
             outcome.ended.push(OrderEnded {
@@ -79,6 +97,7 @@ async fn app() -> App {
     let shard = Arc::new(FakeShard {
         seen: Mutex::default(),
         portfolio: Arc::clone(&portfolio),
+        expired_first: AtomicBool::new(false),
     });
     let deps = OrderDeps {
         portfolio,
@@ -148,6 +167,26 @@ async fn a_resting_sell_is_200_and_an_unfilled_market_buy_is_400() {
         StatusCode::BAD_REQUEST
     );
     assert_eq!(app.commands_seen(), 2);
+}
+
+#[tokio::test]
+async fn a_place_the_sweeper_expired_first_is_503_and_leaves_nothing_behind() {
+    let app = app().await;
+    app.shard.expired_first.store(true, Ordering::SeqCst);
+    let buy = r#"{"stock_id":"1","is_buy":true,"order_type":"LIMIT","quantity":2,"price":3}"#;
+    let (status, body) = app.call("POST", "/engine/placeStockOrder", buy).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(app.commands_seen(), 1);
+    let portfolio = &app.shard.portfolio;
+    assert_eq!(
+        portfolio.balance(7).await.ok(),
+        Some(1_000),
+        "escrow released"
+    );
+    assert_eq!(
+        portfolio.stock_txs(7).await.ok().map(|txs| txs.len()),
+        Some(0)
+    );
 }
 
 #[tokio::test]

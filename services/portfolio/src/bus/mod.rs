@@ -10,8 +10,11 @@
 //! to the next settler.
 
 mod settle;
+pub mod sweeper;
 #[cfg(test)]
 mod tests;
+
+pub use sweeper::{SweeperConfig, run_sweeper};
 
 use std::future::Future;
 use std::sync::Arc;

@@ -71,7 +71,9 @@ use std::time::Duration;
 use async_trait::async_trait;
 use contracts::ShardOutcome;
 
-use crate::domain::ports::{Decision, Escrow, EscrowRequest, Holding, PortfolioStore};
+use crate::domain::ports::{
+    Decision, Escrow, EscrowRequest, Holding, PendingOrder, PortfolioStore,
+};
 use crate::domain::records::{StockTx, WalletTx};
 use keys::Scope;
 use redis_side::{Lookup, RedisSide};
@@ -229,6 +231,15 @@ impl<S: PortfolioStore> PortfolioStore for CachedPortfolio<S> {
     async fn release_orphans(&self) -> anyhow::Result<usize> {
         self.write(vec![Scope::All], || self.inner.release_orphans())
             .await
+    }
+
+    async fn pending_reservations(
+        &self,
+        older_than: std::time::SystemTime,
+        limit: usize,
+    ) -> anyhow::Result<Vec<PendingOrder>> {
+        // Reservations are never cached: only the inner store knows them.
+        self.inner.pending_reservations(older_than, limit).await
     }
 
     async fn applied_through(&self, shard: u32) -> anyhow::Result<u64> {

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use contracts::{ShardCommand, ShardOutcome};
+use contracts::ShardOutcome;
 
 /// Every user whose balance or holdings a batch may change: the owner of each command (its
 /// escrow is consumed, rebuilt or released), both sides of each fill, and the owner of each
@@ -10,10 +10,7 @@ use contracts::{ShardCommand, ShardOutcome};
 pub(crate) fn users_touched(outcomes: &[ShardOutcome]) -> BTreeSet<u64> {
     let mut users = BTreeSet::new();
     for outcome in outcomes {
-        users.insert(match outcome.command {
-            ShardCommand::Place(place) => place.user_id,
-            ShardCommand::Cancel(cancel) => cancel.user_id,
-        });
+        users.insert(outcome.command.user_id());
         for fill in &outcome.fills {
             users.insert(fill.buyer_user);
             users.insert(fill.seller_user);
@@ -28,6 +25,7 @@ mod tests {
     use contracts::{CancelOrder, CommandResult, EndReason, OrderEnded};
 
     use super::*;
+    use contracts::ShardCommand;
 
     #[test]
     fn a_cancel_touches_its_owner_and_every_ended_orders_owner() {

@@ -94,6 +94,17 @@ pub struct Escrow {
     pub duplicate: bool,
 }
 
+/// A reservation still waiting for its order's first shard outcome.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PendingOrder {
+    /// The order.
+    pub order_ref: u64,
+    /// Its owner.
+    pub user_id: u64,
+    /// Its stock (the shard that owns it decides whether it was ever placed).
+    pub stock_id: u64,
+}
+
 /// The portfolio store.
 #[async_trait]
 pub trait PortfolioStore: Send + Sync + 'static {
@@ -109,6 +120,14 @@ pub trait PortfolioStore: Send + Sync + 'static {
     async fn settle(&self, outcomes: Vec<ShardOutcome>) -> anyhow::Result<()>;
     /// Releases escrow of orders no shard ever sequenced (after recovery only).
     async fn release_orphans(&self) -> anyhow::Result<usize>;
+    /// Reservations still pending (no shard outcome of their order applied) that were made at
+    /// or before `older_than`, at most `limit` of them: the candidates for an expire in the
+    /// distributed mode, where orphans cannot be released at start-up.
+    async fn pending_reservations(
+        &self,
+        older_than: std::time::SystemTime,
+        limit: usize,
+    ) -> anyhow::Result<Vec<PendingOrder>>;
 
     /// The last outcome sequence of `shard` applied.
     async fn applied_through(&self, shard: u32) -> anyhow::Result<u64>;

@@ -15,7 +15,11 @@ use contracts::ShardOutcome;
 use platform::group_commit::GroupCommitter;
 use redb::ReadableTable;
 
-use crate::domain::ports::{Decision, Escrow, EscrowRequest, Holding, PortfolioStore};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::domain::ports::{
+    Decision, Escrow, EscrowRequest, Holding, PendingOrder, PortfolioStore,
+};
 use crate::domain::records::{StockTx, WalletTx};
 use tables::{Reservation, Tables};
 
@@ -81,7 +85,7 @@ impl PortfolioStore for RedbPortfolio {
                     let mut orphans = Vec::new();
                     for entry in t.reservations()?.iter()? {
                         let (order_ref, bytes) = entry?;
-                        if tables::decode::<Reservation>(bytes.value())?.pending {
+                        if Reservation::decode(bytes.value())?.pending {
                             orphans.push(order_ref.value());
                         }
                     }
@@ -92,6 +96,14 @@ impl PortfolioStore for RedbPortfolio {
                 })
             })
             .await
+    }
+
+    async fn pending_reservations(
+        &self,
+        older_than: SystemTime,
+        limit: usize,
+    ) -> anyhow::Result<Vec<PendingOrder>> {
+        queries::pending_reservations(self.committer.database(), epoch_ns(older_than), limit)
     }
 
     async fn applied_through(&self, shard: u32) -> anyhow::Result<u64> {
@@ -129,6 +141,14 @@ impl PortfolioStore for RedbPortfolio {
     async fn wallet_txs(&self, user_id: u64) -> anyhow::Result<Vec<WalletTx>> {
         queries::wallet_txs(self.committer.database(), user_id)
     }
+}
+
+/// `at` in nanoseconds since the epoch (0 before it, the largest `u64` past year 2554): how
+/// reservations record when they were made.
+pub(crate) fn epoch_ns(at: SystemTime) -> u64 {
+    at.duration_since(UNIX_EPOCH).map_or(0, |since| {
+        u64::try_from(since.as_nanos()).unwrap_or(u64::MAX)
+    })
 }
 
 /// A store on redb's in-memory backend (tests and throwaway runs); nothing survives the process.

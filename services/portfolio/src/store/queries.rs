@@ -3,7 +3,7 @@
 use redb::{Database, ReadableDatabase, ReadableTable};
 
 use super::tables;
-use crate::domain::ports::Holding;
+use crate::domain::ports::{Holding, PendingOrder};
 use crate::domain::records::{StockTx, WalletTx};
 
 pub fn applied_through(db: &Database, shard: u32) -> anyhow::Result<u64> {
@@ -72,6 +72,33 @@ pub fn has_reservation(db: &Database, order_ref: u64) -> anyhow::Result<bool> {
         .open_table(tables::RESERVATIONS)?
         .get(order_ref)?
         .is_some())
+}
+
+/// Pending reservations made at or before `older_than_ns`, by order ref, at most `limit`. A scan
+/// of the reservations (one per live order): the embedded mode never runs the sweeper (it
+/// releases orphans at start-up), so this is not on any hot path there.
+pub fn pending_reservations(
+    db: &Database,
+    older_than_ns: u64,
+    limit: usize,
+) -> anyhow::Result<Vec<PendingOrder>> {
+    let txn = db.begin_read()?;
+    let mut found = Vec::new();
+    for entry in txn.open_table(tables::RESERVATIONS)?.iter()? {
+        if found.len() >= limit {
+            break;
+        }
+        let (order_ref, bytes) = entry?;
+        let reservation = tables::Reservation::decode(bytes.value())?;
+        if reservation.pending && reservation.reserved_at_ns <= older_than_ns {
+            found.push(PendingOrder {
+                order_ref: order_ref.value(),
+                user_id: reservation.user_id,
+                stock_id: reservation.stock_id,
+            });
+        }
+    }
+    Ok(found)
 }
 
 pub fn stock_tx(db: &Database, stock_tx_id: u64) -> anyhow::Result<Option<StockTx>> {

@@ -88,6 +88,7 @@ pub fn reserve(t: &mut Tables<'_>, request: &EscrowRequest) -> Step<Escrow> {
         cash_cents,
         shares,
         pending: true,
+        reserved_at_ns: super::epoch_ns(std::time::SystemTime::now()),
     };
     t.put_reservation(order_ref, &reservation)?;
     if let Some(client_order_id) = &request.client_order_id {

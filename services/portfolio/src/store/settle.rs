@@ -50,6 +50,29 @@ fn apply(t: &mut Tables<'_>, outcome: &ShardOutcome) -> anyhow::Result<()> {
         (ShardCommand::Place(place), CommandResult::Accepted) => apply_place(t, place, outcome),
         (ShardCommand::Place(place), CommandResult::Rejected { .. }) => release(t, place.order_ref),
         (ShardCommand::Cancel(_), _) => apply_ends(t, &outcome.ended),
+        (ShardCommand::Expire(expire), CommandResult::Accepted) => {
+            release_pending(t, expire.order_ref)
+        }
+        // The shard had sequenced the order: its own outcome settles it.
+        (ShardCommand::Expire(_), CommandResult::Rejected { .. }) => Ok(()),
+    }
+}
+
+/// An accepted expire: the order was never placed and never will be, so its reservation, if
+/// still pending, goes back to its owner. Nothing when it is gone (released already) or no
+/// longer pending (an outcome of the order was settled: not the case for an order its shard
+/// never sequenced, so that is logged).
+fn release_pending(t: &mut Tables<'_>, order_ref: u64) -> anyhow::Result<()> {
+    match t.reservation(order_ref)? {
+        Some(reservation) if reservation.pending => release(t, order_ref),
+        Some(_) => {
+            tracing::error!(
+                order_ref,
+                "an expire was accepted for an order whose outcome was settled; escrow kept"
+            );
+            Ok(())
+        }
+        None => Ok(()),
     }
 }
 
@@ -114,6 +137,7 @@ fn rebuild_reservation(t: &mut Tables<'_>, place: &PlaceOrder) -> anyhow::Result
         cash_cents,
         shares,
         pending: false,
+        reserved_at_ns: 0,
     })
 }
 

@@ -61,6 +61,39 @@ pub struct Reservation {
     pub shares: u64,
     /// True until a shard outcome for the order was applied.
     pub pending: bool,
+    /// When the reservation was made (nanoseconds since the epoch, the reserving process's
+    /// clock; 0 when unknown: rebuilt from an outcome, or written before this field existed).
+    /// The orphan sweeper expires pending reservations older than its age.
+    pub reserved_at_ns: u64,
+}
+
+/// A [`Reservation`] as written before `reserved_at_ns` existed (postcard has no optional
+/// trailing fields, so such bytes are decoded by this form).
+#[derive(Deserialize)]
+struct ReservationV1 {
+    user_id: u64,
+    stock_id: u64,
+    cash_cents: u64,
+    shares: u64,
+    pending: bool,
+}
+
+impl Reservation {
+    /// Decodes a stored reservation, of either layout.
+    pub fn decode(bytes: &[u8]) -> anyhow::Result<Self> {
+        if let Ok(reservation) = postcard::from_bytes::<Self>(bytes) {
+            return Ok(reservation);
+        }
+        let old: ReservationV1 = decode(bytes)?;
+        Ok(Self {
+            user_id: old.user_id,
+            stock_id: old.stock_id,
+            cash_cents: old.cash_cents,
+            shares: old.shares,
+            pending: old.pending,
+            reserved_at_ns: 0,
+        })
+    }
 }
 
 /// The portfolio tables of one job, each opened on first use: a reservation touches 4 of the 10,
@@ -271,7 +304,7 @@ impl<'t> Tables<'t> {
         let stored = self
             .reservations()?
             .get(order_ref)?
-            .map(|v| decode::<Reservation>(v.value()))
+            .map(|v| Reservation::decode(v.value()))
             .transpose()?;
         self.reservation_cache
             .insert(order_ref, (stored.clone(), false));
@@ -332,4 +365,44 @@ pub fn applied_key(shard: u32) -> String {
 /// Reads a postcard value.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> anyhow::Result<T> {
     Ok(postcard::from_bytes(bytes)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Serialize)]
+    struct WrittenBeforeTheTimestamp {
+        user_id: u64,
+        stock_id: u64,
+        cash_cents: u64,
+        shares: u64,
+        pending: bool,
+    }
+
+    #[test]
+    fn reservations_of_both_layouts_decode() {
+        let old = WrittenBeforeTheTimestamp {
+            user_id: 7,
+            stock_id: 3,
+            cash_cents: 500,
+            shares: 0,
+            pending: true,
+        };
+        let bytes = postcard::to_stdvec(&old).unwrap_or_else(|e| panic!("{e}"));
+        let decoded = Reservation::decode(&bytes).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            (decoded.user_id, decoded.cash_cents, decoded.pending),
+            (7, 500, true)
+        );
+        assert_eq!(decoded.reserved_at_ns, 0, "unknown: the oldest");
+        let new = Reservation {
+            reserved_at_ns: 1_700_000_000_000_000_000,
+            ..decoded
+        };
+        let bytes = postcard::to_stdvec(&new).unwrap_or_else(|e| panic!("{e}"));
+        let decoded = Reservation::decode(&bytes).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(decoded.reserved_at_ns, new.reserved_at_ns);
+        assert!(Reservation::decode(&[1, 2]).is_err());
+    }
 }

@@ -2,12 +2,14 @@
 //! against both stores (redb in memory, and MongoDB on a SecantusDB server started for the test
 //! process, one fresh database per test): the two must behave the same.
 
+use std::time::{Duration, SystemTime};
+
 use contracts::{
-    CommandResult, EndReason, Fill, OrderEnded, OrderType, PlaceOrder, SelfTrade, ShardCommand,
-    ShardOutcome, Side, TimeInForce, TradeId,
+    CommandResult, EndReason, ExpireOrder, Fill, OrderEnded, OrderType, PlaceOrder, SelfTrade,
+    ShardCommand, ShardOutcome, Side, TimeInForce, TradeId,
 };
 
-use crate::domain::ports::{EscrowRequest, PortfolioStore};
+use crate::domain::ports::{EscrowRequest, PendingOrder, PortfolioStore};
 use crate::domain::records::OrderStatus;
 
 pub(crate) const SELLER: u64 = 1;
@@ -100,6 +102,8 @@ on_both_stores!(
     a_killed_market_buy_leaves_no_record_and_releases_its_cash,
     orphaned_escrow_is_released_and_overselling_is_refused,
     a_reservation_lost_in_a_crash_is_rebuilt_from_the_outcome,
+    pending_reservations_are_listed_by_age_and_an_accepted_expire_releases_one_once,
+    a_rejected_expire_and_an_expire_after_the_place_change_nothing,
 );
 
 /// A MongoDB store on a fresh database of the test process's SecantusDB server.
@@ -327,5 +331,197 @@ async fn a_reservation_lost_in_a_crash_is_rebuilt_from_the_outcome(store: &dyn P
     assert!(
         ok(store.reserve(next).await).order_ref > lost_ref,
         "ids never collide with the lost one"
+    );
+}
+
+/// The outcome of an expire of `order_ref` (of `user_id`, stock 1): accepted (the shard never
+/// sequenced the order) or rejected (it had).
+pub(crate) fn expire_outcome(
+    sequence: u64,
+    order_ref: u64,
+    user_id: u64,
+    accepted: bool,
+) -> ShardOutcome {
+    let (result, ended) = if accepted {
+        let end = OrderEnded {
+            order_ref,
+            user_id,
+            reason: EndReason::Expired,
+            filled: 0,
+            remaining: 0,
+        };
+        (CommandResult::Accepted, vec![end])
+    } else {
+        let reason = "the order was already sequenced".to_owned();
+        (CommandResult::Rejected { reason }, vec![])
+    };
+    ShardOutcome {
+        version: contracts::CONTRACT_VERSION,
+        shard: 0,
+        sequence,
+        timestamp_ns: sequence,
+        command: ShardCommand::Expire(ExpireOrder {
+            order_ref,
+            user_id,
+            stock_id: 1,
+        }),
+        result,
+        fills: vec![],
+        ended,
+    }
+}
+
+async fn pending(store: &dyn PortfolioStore, older_than: SystemTime, limit: usize) -> Vec<u64> {
+    store
+        .pending_reservations(older_than, limit)
+        .await
+        .unwrap_or_else(|e| panic!("pending reservations: {e}"))
+        .iter()
+        .map(|p| p.order_ref)
+        .collect()
+}
+
+async fn pending_reservations_are_listed_by_age_and_an_accepted_expire_releases_one_once(
+    store: &dyn PortfolioStore,
+) {
+    ok(store.create_stock("Apple".to_owned()).await);
+    ok(store.add_shares(SELLER, 1, 10).await);
+    ok(store.deposit(BUYER, 10_000).await);
+    let before = SystemTime::now() - Duration::from_secs(1);
+    let buy_request = EscrowRequest {
+        user_id: BUYER,
+        stock_id: 1,
+        side: Side::Buy,
+        quantity: 4,
+        limit_price_cents: Some(500),
+        client_order_id: None,
+    };
+    let buy = ok(store.reserve(buy_request).await);
+    let sell_request = EscrowRequest {
+        user_id: SELLER,
+        side: Side::Sell,
+        quantity: 10,
+        ..buy_request
+    };
+    let sell = ok(store.reserve(sell_request).await);
+    assert_eq!(store.balance(BUYER).await.ok(), Some(8_000));
+
+    assert!(
+        pending(store, before, 10).await.is_empty(),
+        "nothing was reserved a second before"
+    );
+    let now = SystemTime::now();
+    let listed = store
+        .pending_reservations(now, 10)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        listed,
+        vec![
+            PendingOrder {
+                order_ref: buy.order_ref,
+                user_id: BUYER,
+                stock_id: 1
+            },
+            PendingOrder {
+                order_ref: sell.order_ref,
+                user_id: SELLER,
+                stock_id: 1
+            },
+        ],
+        "oldest first"
+    );
+    assert_eq!(pending(store, now, 1).await, vec![buy.order_ref], "limited");
+
+    let expired = vec![expire_outcome(1, buy.order_ref, BUYER, true)];
+    store
+        .settle(expired.clone())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        store.balance(BUYER).await.ok(),
+        Some(10_000),
+        "cash is back"
+    );
+    assert_eq!(store.has_reservation(buy.order_ref).await.ok(), Some(false));
+    assert!(store.stock_txs(BUYER).await.unwrap_or_default().is_empty());
+    assert_eq!(pending(store, now, 10).await, vec![sell.order_ref]);
+
+    // The same outcome again (a redelivery), and an accepted expire of an order the store does
+    // not know (another replica's copy, already released): nothing changes.
+    store
+        .settle(expired)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    store
+        .settle(vec![expire_outcome(2, 999, BUYER, true)])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        store.balance(BUYER).await.ok(),
+        Some(10_000),
+        "released once"
+    );
+    assert_eq!(store.applied_through(0).await.ok(), Some(2));
+    assert!(store.holdings(SELLER).await.unwrap_or_default().is_empty());
+}
+
+async fn a_rejected_expire_and_an_expire_after_the_place_change_nothing(
+    store: &dyn PortfolioStore,
+) {
+    ok(store.create_stock("Apple".to_owned()).await);
+    ok(store.add_shares(SELLER, 1, 10).await);
+    let request = EscrowRequest {
+        user_id: SELLER,
+        stock_id: 1,
+        side: Side::Sell,
+        quantity: 6,
+        limit_price_cents: Some(500),
+        client_order_id: None,
+    };
+    let sell = ok(store.reserve(request).await);
+    // The place was sequenced first (FIFO), the expire behind it is rejected.
+    let sell_place = place(
+        sell.order_ref,
+        SELLER,
+        Side::Sell,
+        OrderType::Limit { price_cents: 500 },
+        6,
+    );
+    store
+        .settle(vec![
+            outcome(1, sell_place, vec![], vec![]),
+            expire_outcome(2, sell.order_ref, SELLER, false),
+        ])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let escrowed = |holdings: Vec<crate::domain::ports::Holding>| {
+        holdings.iter().map(|h| h.quantity).sum::<u64>()
+    };
+    assert_eq!(
+        escrowed(store.holdings(SELLER).await.unwrap_or_default()),
+        4
+    );
+    assert_eq!(store.has_reservation(sell.order_ref).await.ok(), Some(true));
+    assert!(pending(store, SystemTime::now(), 10).await.is_empty());
+    // Even an accepted expire (impossible from a shard that placed the order) does not release
+    // the escrow of a resting order.
+    store
+        .settle(vec![expire_outcome(3, sell.order_ref, SELLER, true)])
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        escrowed(store.holdings(SELLER).await.unwrap_or_default()),
+        4
+    );
+    assert_eq!(store.has_reservation(sell.order_ref).await.ok(), Some(true));
+    assert_eq!(
+        store
+            .stock_tx(sell.order_ref)
+            .await
+            .ok()
+            .flatten()
+            .map(|tx| tx.status),
+        Some(OrderStatus::InProgress)
     );
 }

@@ -120,6 +120,14 @@ impl PortfolioStore for TestInner {
         self.store.release_orphans().await
     }
 
+    async fn pending_reservations(
+        &self,
+        older_than: std::time::SystemTime,
+        limit: usize,
+    ) -> anyhow::Result<Vec<crate::domain::ports::PendingOrder>> {
+        self.store.pending_reservations(older_than, limit).await
+    }
+
     async fn applied_through(&self, shard: u32) -> anyhow::Result<u64> {
         self.store.applied_through(shard).await
     }

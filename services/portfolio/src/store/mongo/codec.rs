@@ -8,6 +8,9 @@ use mongodb::bson::{Bson, Document, doc};
 use super::super::tables::Reservation;
 use crate::domain::records::{OrderStatus, RecordOrderType, StockTx, WalletTx};
 
+/// The largest value an Int64 holds.
+pub const INT64_MAX: u64 = i64::MAX.unsigned_abs();
+
 /// `value` as an Int64.
 pub fn int(value: u64) -> anyhow::Result<i64> {
     i64::try_from(value).map_err(|_| anyhow::anyhow!("{value} does not fit in a BSON Int64"))
@@ -86,6 +89,7 @@ pub fn reservation_doc(order_ref: u64, r: &Reservation) -> anyhow::Result<Docume
         "cash_cents": int(r.cash_cents)?,
         "shares": int(r.shares)?,
         "pending": r.pending,
+        "reserved_at_ns": int(r.reserved_at_ns)?,
     })
 }
 
@@ -97,6 +101,8 @@ pub fn reservation(doc: &Document) -> anyhow::Result<Reservation> {
         cash_cents: uint(doc, "cash_cents")?,
         shares: uint(doc, "shares")?,
         pending: doc.get_bool("pending")?,
+        // Missing in documents written before the field existed.
+        reserved_at_ns: opt_uint(doc, "reserved_at_ns")?.unwrap_or(0),
     })
 }
 

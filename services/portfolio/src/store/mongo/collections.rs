@@ -5,7 +5,7 @@
 //! | `stocks` | stock id | `name` | `name` unique |
 //! | `wallets` | user id | `available`, `escrowed` (cents) | |
 //! | `holdings` | `"{user}:{stock}"` | `user_id`, `stock_id`, `available`, `escrowed` (lots) | `user_id` |
-//! | `reservations` | order ref | `user_id`, `stock_id`, `cash_cents`, `shares`, `pending` | `pending` |
+//! | `reservations` | order ref | `user_id`, `stock_id`, `cash_cents`, `shares`, `pending`, `reserved_at_ns` | `(pending, reserved_at_ns)` |
 //! | `stock_txs` | stock tx id (an order's is its ref) | the record, `seq` | `(user_id, seq)` |
 //! | `wallet_txs` | wallet tx id | the record, `user_id`, `seq`, the trade | `(user_id, seq)`; `(trade_stock_id, trade_sequence, is_debit)` unique |
 //! | `client_orders` | `"{user}/{client order id}"` | `order_ref` | |
@@ -104,8 +104,10 @@ impl Collections {
         self.holdings
             .create_index(index(doc! { "user_id": 1 }))
             .await?;
+        // The orphan queries: every pending reservation (its prefix), and the sweeper's oldest
+        // pending ones (a range on the second key, bounded by a limit).
         self.reservations
-            .create_index(index(doc! { "pending": 1 }))
+            .create_index(index(doc! { "pending": 1, "reserved_at_ns": 1 }))
             .await?;
         self.stock_txs
             .create_index(index(doc! { "user_id": 1, "seq": 1 }))

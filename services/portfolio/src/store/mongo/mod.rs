@@ -31,7 +31,9 @@ use contracts::ShardOutcome;
 use mongodb::bson::doc;
 use mongodb::{Client, ClientSession};
 
-use crate::domain::ports::{Decision, Escrow, EscrowRequest, Holding, PortfolioStore};
+use crate::domain::ports::{
+    Decision, Escrow, EscrowRequest, Holding, PendingOrder, PortfolioStore,
+};
 use crate::domain::records::{StockTx, WalletTx};
 use collections::Collections;
 use ledger::Ledger;
@@ -215,6 +217,15 @@ impl PortfolioStore for MongoPortfolio {
             })
             .await,
         )
+    }
+
+    async fn pending_reservations(
+        &self,
+        older_than: std::time::SystemTime,
+        limit: usize,
+    ) -> anyhow::Result<Vec<PendingOrder>> {
+        let older_than_ns = super::epoch_ns(older_than).min(codec::INT64_MAX);
+        queries::pending_reservations(&self.cols, older_than_ns, limit).await
     }
 
     async fn applied_through(&self, shard: u32) -> anyhow::Result<u64> {

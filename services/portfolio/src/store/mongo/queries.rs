@@ -6,7 +6,7 @@ use mongodb::{Collection, Cursor};
 
 use super::codec::{self, int};
 use super::collections::Collections;
-use crate::domain::ports::Holding;
+use crate::domain::ports::{Holding, PendingOrder};
 use crate::domain::records::{StockTx, WalletTx};
 
 async fn collect(mut cursor: Cursor<Document>) -> anyhow::Result<Vec<Document>> {
@@ -84,6 +84,36 @@ pub async fn stock_exists(cols: &Collections, stock_id: u64) -> anyhow::Result<b
 
 pub async fn has_reservation(cols: &Collections, order_ref: u64) -> anyhow::Result<bool> {
     Ok(by_id(&cols.reservations, order_ref).await?.is_some())
+}
+
+/// The oldest pending reservations made at or before `older_than_ns`, at most `limit` (the
+/// `(pending, reserved_at_ns)` index; 0 = no limit for MongoDB, so it is at least 1).
+pub async fn pending_reservations(
+    cols: &Collections,
+    older_than_ns: u64,
+    limit: usize,
+) -> anyhow::Result<Vec<PendingOrder>> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    let cursor = cols
+        .reservations
+        .find(doc! { "pending": true, "reserved_at_ns": { "$lte": int(older_than_ns)? } })
+        .sort(doc! { "pending": 1, "reserved_at_ns": 1 })
+        .limit(i64::try_from(limit).unwrap_or(i64::MAX))
+        .projection(doc! { "_id": 1, "user_id": 1, "stock_id": 1 })
+        .await?;
+    collect(cursor)
+        .await?
+        .iter()
+        .map(|document| {
+            Ok(PendingOrder {
+                order_ref: codec::uint(document, "_id")?,
+                user_id: codec::uint(document, "user_id")?,
+                stock_id: codec::uint(document, "stock_id")?,
+            })
+        })
+        .collect()
 }
 
 pub async fn stock_tx(cols: &Collections, stock_tx_id: u64) -> anyhow::Result<Option<StockTx>> {

@@ -196,6 +196,7 @@ pub async fn reserve(session: &mut ClientSession, c: &Reserve) -> Decision<Escro
         cash_cents,
         shares,
         pending: true,
+        reserved_at_ns: super::super::epoch_ns(std::time::SystemTime::now()),
     };
     c.cols
         .reservations

@@ -22,6 +22,10 @@ pub fn needs(outcomes: &[ShardOutcome]) -> Needs {
         for end in &outcome.ended {
             needs.refs.insert(end.order_ref);
         }
+        if let ShardCommand::Expire(expire) = &outcome.command {
+            // Its reservation, whose owner's balances `add_reservation_owners` adds.
+            needs.refs.insert(expire.order_ref);
+        }
         let ShardCommand::Place(place) = &outcome.command else {
             continue;
         };
@@ -56,6 +60,29 @@ fn apply(t: &mut Ledger, outcome: &ShardOutcome) -> anyhow::Result<()> {
         (ShardCommand::Place(place), CommandResult::Accepted) => apply_place(t, place, outcome),
         (ShardCommand::Place(place), CommandResult::Rejected { .. }) => release(t, place.order_ref),
         (ShardCommand::Cancel(_), _) => apply_ends(t, &outcome.ended),
+        (ShardCommand::Expire(expire), CommandResult::Accepted) => {
+            release_pending(t, expire.order_ref)
+        }
+        // The shard had sequenced the order: its own outcome settles it.
+        (ShardCommand::Expire(_), CommandResult::Rejected { .. }) => Ok(()),
+    }
+}
+
+/// An accepted expire: the order was never placed and never will be, so its reservation, if
+/// still pending, goes back to its owner. Nothing when it is gone (released already) or no
+/// longer pending (an outcome of the order was settled: not the case for an order its shard
+/// never sequenced, so that is logged).
+fn release_pending(t: &mut Ledger, order_ref: u64) -> anyhow::Result<()> {
+    match t.reservation(order_ref)? {
+        Some(reservation) if reservation.pending => release(t, order_ref),
+        Some(_) => {
+            tracing::error!(
+                order_ref,
+                "an expire was accepted for an order whose outcome was settled; escrow kept"
+            );
+            Ok(())
+        }
+        None => Ok(()),
     }
 }
 
@@ -117,6 +144,7 @@ fn rebuild_reservation(t: &mut Ledger, place: &PlaceOrder) -> anyhow::Result<Res
         cash_cents,
         shares,
         pending: false,
+        reserved_at_ns: 0,
     })
 }
 
