@@ -5,11 +5,16 @@
 //!
 //! Every role process keeps its port across restarts, so nginx's upstreams stay valid when a
 //! test kills and restarts one. Dropping the topology stops everything it started.
+//!
+//! For the fault tests: [`Topology::start_with_env`] adds environment to every role (e.g.
+//! `EXCHANGE_ORPHAN_AFTER=2s`), [`Topology::terminate`] stops a role with SIGTERM (graceful
+//! shutdown) and [`Topology::role_log`] gives a role's whole log (every start appends to it).
 
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 use test_services::mongo::TestMongo;
@@ -45,6 +50,12 @@ struct RoleProcess {
 impl Topology {
     /// Starts the backends, every role and nginx; returns once the gateway answers.
     pub fn start() -> Self {
+        Self::start_with_env(&[])
+    }
+
+    /// [`Topology::start`] with `extra` environment for every role process (after the
+    /// topology's own, so it may override it).
+    pub fn start_with_env(extra: &[(&str, &str)]) -> Self {
         let work_dir = tempfile::Builder::new()
             .prefix("exchange-topology-")
             .tempdir()
@@ -80,6 +91,11 @@ impl Topology {
         topology_env.set("EXCHANGE_AMQP_PREFIX", rabbit.prefix().to_owned());
         topology_env.set("EXCHANGE_SHARDS", SHARD_COUNT.to_string());
         topology_env.set("EXCHANGE_JWT_SECRET", "topology-test-secret".to_owned());
+        // Plain log lines (no colour codes), so tests can read fields from them.
+        topology_env.set("NO_COLOR", "1".to_owned());
+        for (name, value) in extra {
+            topology_env.set(name, (*value).to_owned());
+        }
         for role in roles.values_mut() {
             role.start(&topology_env.0);
         }
@@ -117,6 +133,51 @@ impl Topology {
     /// Kills `role` with SIGKILL.
     pub fn kill(&mut self, role: &str) {
         self.role_mut(role).kill();
+    }
+
+    /// Stops `role` with SIGTERM (graceful shutdown) and waits until it has exited.
+    ///
+    /// # Panics
+    /// When it is still running after [`TERMINATE_DEADLINE`] (it is then killed), with its log.
+    pub fn terminate(&mut self, role: &str) {
+        let stopped = self.role_mut(role).terminate();
+        if let Err(failure) = stopped {
+            panic!("{role}: {failure}; log tail:\n{}", self.log_tail(role));
+        }
+    }
+
+    /// Whether `role` has a running process (not killed or terminated since its last start).
+    pub fn is_running(&mut self, role: &str) -> bool {
+        self.role_mut(role)
+            .child
+            .as_mut()
+            .is_some_and(|child| matches!(child.try_wait(), Ok(None)))
+    }
+
+    /// The whole log of `role`, every start included.
+    pub fn role_log(&self, role: &str) -> String {
+        self.roles
+            .get(role)
+            .map(|process| std::fs::read_to_string(&process.log).unwrap_or_default())
+            .unwrap_or_default()
+    }
+
+    /// The tails of every role's log, each under its name (for failure messages).
+    pub fn all_log_tails(&self) -> String {
+        self.roles
+            .keys()
+            .map(|role| format!("===== {role} =====\n{}\n", self.log_tail(role)))
+            .collect()
+    }
+
+    /// A guard that prints every role's log tail if the test panics while it lives.
+    pub fn logs_on_panic(&self) -> LogsOnPanic {
+        LogsOnPanic(
+            self.roles
+                .iter()
+                .map(|(role, process)| (role.clone(), process.log.clone()))
+                .collect(),
+        )
     }
 
     /// Starts `role` again on its port and waits for its health.
@@ -159,6 +220,22 @@ impl Topology {
             .unwrap_or_else(|| panic!("no role {role} in the topology"))
     }
 }
+
+/// Prints the roles' log tails when dropped during a panic (see [`Topology::logs_on_panic`]).
+pub struct LogsOnPanic(Vec<(String, PathBuf)>);
+
+impl Drop for LogsOnPanic {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            for (role, path) in &self.0 {
+                eprintln!("===== log tail of {role} =====\n{}", log_tail(path));
+            }
+        }
+    }
+}
+
+/// How long a role may take to exit after SIGTERM.
+pub const TERMINATE_DEADLINE: Duration = Duration::from_secs(30);
 
 /// The environment every role process gets.
 #[derive(Default)]
@@ -217,6 +294,38 @@ impl RoleProcess {
             );
         }
         self.child = Some(child);
+    }
+
+    /// SIGTERM, then waits (bounded) for the exit; kills it when the deadline passes.
+    fn terminate(&mut self) -> Result<(), String> {
+        let Some(mut child) = self.child.take() else {
+            return Err("not running".to_owned());
+        };
+        let sent = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        if !sent.as_ref().is_ok_and(|status| status.success()) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("`kill -TERM {}` failed: {sent:?}", child.id()));
+        }
+        let deadline = Instant::now() + TERMINATE_DEADLINE;
+        loop {
+            match child.try_wait() {
+                Ok(Some(_)) => return Ok(()),
+                Ok(None) if Instant::now() < deadline => {
+                    // Polling for the exit with a deadline: std has no timed wait.
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+                waited => {
+                    let _ = child.kill();
+                    let _ = child.wait();
+                    return Err(format!(
+                        "no exit within {TERMINATE_DEADLINE:?} of SIGTERM ({waited:?}); killed"
+                    ));
+                }
+            }
+        }
     }
 
     fn kill(&mut self) {
