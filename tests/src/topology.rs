@@ -93,6 +93,8 @@ impl Topology {
         topology_env.set("EXCHANGE_JWT_SECRET", "topology-test-secret".to_owned());
         // Plain log lines (no colour codes), so tests can read fields from them.
         topology_env.set("NO_COLOR", "1".to_owned());
+        // Errors in warnings without backtraces (readable tails; panics keep RUST_BACKTRACE).
+        topology_env.set("RUST_LIB_BACKTRACE", "0".to_owned());
         for (name, value) in extra {
             topology_env.set(name, (*value).to_owned());
         }
@@ -226,11 +228,20 @@ pub struct LogsOnPanic(Vec<(String, PathBuf)>);
 
 impl Drop for LogsOnPanic {
     fn drop(&mut self) {
-        if std::thread::panicking() {
-            for (role, path) in &self.0 {
-                eprintln!("===== log tail of {role} =====\n{}", log_tail(path));
-            }
+        if !std::thread::panicking() {
+            return;
         }
+        // The topology's directory goes away with it: keep whole copies for the post-mortem.
+        let kept = std::env::temp_dir().join(format!(
+            "exchange-failed-topology-{}",
+            crate::names::unique_suffix()
+        ));
+        let _ = std::fs::create_dir_all(&kept);
+        for (role, path) in &self.0 {
+            let _ = std::fs::copy(path, kept.join(format!("{role}.log")));
+            eprintln!("===== log tail of {role} =====\n{}", log_tail(path));
+        }
+        eprintln!("whole role logs kept in {}", kept.display());
     }
 }
 
