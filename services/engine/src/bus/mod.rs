@@ -119,7 +119,11 @@ async fn run(
         flatten(outcomes.await)
     };
     let _ = queries.await;
-    let _ = consumer.await;
+    // The select may have polled the consumer to completion already (the broker went away):
+    // a JoinHandle polled again after completion panics.
+    if !consumer.is_finished() {
+        let _ = consumer.await;
+    }
     tokio::task::spawn_blocking(move || thread.join())
         .await?
         .map_err(|_| anyhow::anyhow!("shard {index}'s thread panicked"))?;
