@@ -318,6 +318,14 @@ impl Market {
             .unwrap_or_else(|| panic!("the market has no stock on shard {shard}"))
     }
 
+    /// Its stocks and seller count, for the checks.
+    pub fn shape(&self) -> Shape<'_> {
+        Shape {
+            stocks: &self.stocks,
+            sellers: self.sellers.len(),
+        }
+    }
+
     fn take_price(&self, seller: usize) -> i128 {
         let counter = self
             .next_price
@@ -655,7 +663,7 @@ fn holdings_of(portfolio: &Value) -> BTreeMap<String, i128> {
 }
 
 /// What [`verify`] found, for the test's printed lines.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 pub struct Verified {
     /// Acknowledged sells, all found.
     pub acknowledged_sells: usize,
@@ -686,7 +694,7 @@ pub fn verify(
     let (accounts, settled_after) = loop {
         let accounts = market.read_accounts();
         let mut violations = check_invariants(&accounts, &market.inflows);
-        violations.extend(exact_holdings(market, &accounts));
+        violations.extend(exact_holdings(&market.shape(), &accounts));
         first_violations.get_or_insert(violations.len());
         if violations.is_empty() {
             break (accounts, started.elapsed());
@@ -699,15 +707,6 @@ pub fn verify(
         // Polling a condition with a deadline (in-flight orders settle, orphans expire).
         std::thread::sleep(Duration::from_millis(200));
     };
-    let mut problems = Vec::new();
-    for sent in &report.sent {
-        if let Outcome::Unexpected(what) = &sent.outcome {
-            problems.push(format!("unexpected answer to {:?}: {what}", sent.kind));
-        }
-    }
-    problems.extend(report.violations.iter().cloned());
-    let seller_accounts = accounts.get(..market.sellers.len()).unwrap_or_default();
-    let buyer_accounts = accounts.get(market.sellers.len()..).unwrap_or_default();
     let mut verified = Verified {
         acknowledged_sells: 0,
         acknowledged_buys: 0,
@@ -716,20 +715,7 @@ pub fn verify(
         settled_after,
         first_violations: first_violations.unwrap_or(0),
     };
-    for (seller, account) in seller_accounts.iter().enumerate() {
-        check_seller(
-            market,
-            report,
-            seller,
-            account,
-            &mut verified,
-            &mut problems,
-        );
-    }
-    for (buyer, account) in buyer_accounts.iter().enumerate() {
-        check_buyer(market, report, buyer, account, &mut verified, &mut problems);
-    }
-    check_unique_ids(&accounts, &mut problems);
+    let problems = check_accounts(&market.shape(), report, &accounts, &mut verified);
     if problems.is_empty() {
         Ok(verified)
     } else {
@@ -737,10 +723,48 @@ pub fn verify(
     }
 }
 
+/// What the checks need to know about a market: its stocks and how many accounts are sellers
+/// (the accounts are sellers then buyers).
+pub struct Shape<'a> {
+    /// Stock ids with their shards.
+    pub stocks: &'a [(Value, usize)],
+    /// The first `sellers` accounts are sellers.
+    pub sellers: usize,
+}
+
+/// Checks `report` against `accounts` (read once everything settled): every acknowledged order
+/// is recorded exactly once, nothing refused or never sent is recorded, transaction ids are
+/// unique, and the stream saw no unexpected answer and no wrong served value. Returns the
+/// problems found; counts what it checked into `verified`.
+pub fn check_accounts(
+    shape: &Shape<'_>,
+    report: &StreamReport,
+    accounts: &[AccountView],
+    verified: &mut Verified,
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    for sent in &report.sent {
+        if let Outcome::Unexpected(what) = &sent.outcome {
+            problems.push(format!("unexpected answer to {:?}: {what}", sent.kind));
+        }
+    }
+    problems.extend(report.violations.iter().cloned());
+    let seller_accounts = accounts.get(..shape.sellers).unwrap_or_default();
+    let buyer_accounts = accounts.get(shape.sellers..).unwrap_or_default();
+    for (seller, account) in seller_accounts.iter().enumerate() {
+        check_seller(shape, report, seller, account, verified, &mut problems);
+    }
+    for (buyer, account) in buyer_accounts.iter().enumerate() {
+        check_buyer(shape, report, buyer, account, verified, &mut problems);
+    }
+    check_unique_ids(accounts, &mut problems);
+    problems
+}
+
 /// Every acknowledged sell of `seller` is one record with its stock, quantity and price; every
 /// sell record is one this seller sent and that was not refused.
 fn check_seller(
-    market: &Market,
+    shape: &Shape<'_>,
     report: &StreamReport,
     seller: usize,
     account: &AccountView,
@@ -773,7 +797,7 @@ fn check_seller(
         let found = records.get(price_cents).map_or(&[][..], Vec::as_slice);
         let matches = |record: &&&Value| {
             record["stock_id"]
-                == market
+                == shape
                     .stocks
                     .get(*stock)
                     .map_or(Value::Null, |s| s.0.clone())
@@ -817,14 +841,14 @@ fn check_seller(
 
 /// Per stock, `acknowledged <= market-buy records <= acknowledged + unknown outcomes`.
 fn check_buyer(
-    market: &Market,
+    shape: &Shape<'_>,
     report: &StreamReport,
     buyer: usize,
     account: &AccountView,
     verified: &mut Verified,
     problems: &mut Vec<String>,
 ) {
-    for (stock, (id, _)) in market.stocks.iter().enumerate() {
+    for (stock, (id, _)) in shape.stocks.iter().enumerate() {
         let recorded = orders(account)
             .filter(|order| order["stock_id"] == *id)
             .inspect(|order| {
@@ -873,12 +897,12 @@ fn check_buyer(
 
 /// Holdings served are exactly the ledger's: shares granted, minus every sell placed (the
 /// stream never cancels), plus everything bought.
-fn exact_holdings(market: &Market, accounts: &[AccountView]) -> Vec<String> {
+pub fn exact_holdings(shape: &Shape<'_>, accounts: &[AccountView]) -> Vec<String> {
     let mut violations = Vec::new();
     for (index, account) in accounts.iter().enumerate() {
-        let is_seller = index < market.sellers.len();
+        let is_seller = index < shape.sellers;
         let mut expected: BTreeMap<String, i128> = BTreeMap::new();
-        for (id, _) in &market.stocks {
+        for (id, _) in shape.stocks {
             let granted = if is_seller { SELLER_SHARES } else { 0 };
             expected.insert(id_text(id), i128::from(granted));
         }
@@ -942,4 +966,221 @@ pub fn first_served_after(
         .map(|sent| sent.answered_at - since)
         .min();
     (any, new)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sell(price_cents: i128, outcome: Outcome) -> Sent {
+        let now = Instant::now();
+        Sent {
+            trader: 0,
+            kind: OrderKind::Sell {
+                stock: 0,
+                quantity: 2,
+                price_cents,
+            },
+            sent_at: now,
+            answered_at: now,
+            outcome,
+            detail: String::new(),
+        }
+    }
+
+    fn buy(outcome: Outcome) -> Sent {
+        let now = Instant::now();
+        Sent {
+            trader: 0,
+            kind: OrderKind::Buy {
+                stock: 0,
+                quantity: 1,
+            },
+            sent_at: now,
+            answered_at: now,
+            outcome,
+            detail: String::new(),
+        }
+    }
+
+    fn record(id: &str, is_buy: bool, price: Value, quantity: u64, status: &str) -> Value {
+        json!({
+            "stock_tx_id": id, "parent_stock_tx_id": null, "stock_id": "7",
+            "wallet_tx_id": if status == "COMPLETED" { json!(format!("w{id}")) } else { Value::Null },
+            "order_status": status, "is_buy": is_buy,
+            "order_type": if is_buy { "MARKET" } else { "LIMIT" },
+            "stock_price": price, "quantity": quantity, "time_stamp": "2026-01-01T00:00:00.000Z",
+        })
+    }
+
+    fn account(records: Vec<Value>) -> AccountView {
+        AccountView {
+            balance: json!(0),
+            portfolio: json!([]),
+            stock_transactions: Value::Array(records),
+            wallet_transactions: json!([]),
+        }
+    }
+
+    fn problems(sent: Vec<Sent>, accounts: &[AccountView]) -> Vec<String> {
+        let stocks = [(json!("7"), 1)];
+        let shape = Shape {
+            stocks: &stocks,
+            sellers: 1,
+        };
+        let report = StreamReport {
+            sent,
+            ..StreamReport::default()
+        };
+        check_accounts(&shape, &report, accounts, &mut Verified::default())
+    }
+
+    #[test]
+    fn every_acknowledged_sell_must_be_recorded_once() {
+        let seller = account(vec![record("a", false, json!(1.01), 2, "IN_PROGRESS")]);
+        let sent = vec![
+            sell(101, Outcome::Acknowledged),
+            sell(102, Outcome::Acknowledged),
+        ];
+        let found = problems(sent.clone(), &[seller, account(vec![])]);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].contains("is not recorded"), "{found:?}");
+
+        let twice = account(vec![
+            record("a", false, json!(1.01), 2, "IN_PROGRESS"),
+            record("b", false, json!(1.01), 2, "IN_PROGRESS"),
+        ]);
+        let found = problems(sent[..1].to_vec(), &[twice, account(vec![])]);
+        assert!(found.iter().any(|problem| problem.contains("2 records")));
+    }
+
+    #[test]
+    fn refused_or_never_sent_sells_must_not_be_recorded() {
+        let seller = account(vec![
+            record("a", false, json!(1.03), 2, "IN_PROGRESS"),
+            record("b", false, json!(1.04), 2, "IN_PROGRESS"),
+        ]);
+        let found = problems(
+            vec![sell(103, Outcome::Refused)],
+            &[seller, account(vec![])],
+        );
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert!(found[0].contains("refused sell"), "{found:?}");
+        assert!(found[1].contains("never sent"), "{found:?}");
+        let unknown = account(vec![record("a", false, json!(1.03), 2, "IN_PROGRESS")]);
+        let found = problems(
+            vec![sell(103, Outcome::Failed(500))],
+            &[unknown, account(vec![])],
+        );
+        assert_eq!(
+            found,
+            Vec::<String>::new(),
+            "an unknown outcome may have executed"
+        );
+    }
+
+    #[test]
+    fn market_buy_records_are_bounded_by_the_answers() {
+        let buyer = || {
+            account(vec![
+                record("x", true, json!(1), 1, "COMPLETED"),
+                record("y", true, json!(1), 1, "COMPLETED"),
+            ])
+        };
+        let found = problems(
+            vec![buy(Outcome::Acknowledged)],
+            &[account(vec![]), buyer()],
+        );
+        assert!(
+            found
+                .iter()
+                .any(|problem| problem.contains("2 market-buy records"))
+        );
+        let found = problems(
+            vec![buy(Outcome::Acknowledged), buy(Outcome::Failed(503))],
+            &[account(vec![]), buyer()],
+        );
+        assert_eq!(found, Vec::<String>::new());
+        let found = problems(
+            vec![
+                buy(Outcome::Acknowledged),
+                buy(Outcome::Acknowledged),
+                buy(Outcome::Acknowledged),
+            ],
+            &[account(vec![]), buyer()],
+        );
+        assert!(
+            found
+                .iter()
+                .any(|problem| problem.contains("3 acknowledged"))
+        );
+    }
+
+    #[test]
+    fn a_transaction_id_seen_twice_or_an_unexpected_answer_is_a_problem() {
+        let seller = account(vec![record("a", false, json!(1.01), 2, "IN_PROGRESS")]);
+        let buyer = account(vec![record("a", true, json!(1), 1, "COMPLETED")]);
+        let sent = vec![
+            sell(101, Outcome::Acknowledged),
+            buy(Outcome::Acknowledged),
+            buy(Outcome::Unexpected("502 <html>".into())),
+        ];
+        let found = problems(sent, &[seller, buyer]);
+        assert!(
+            found
+                .iter()
+                .any(|problem| problem.contains("appears twice"))
+        );
+        assert!(
+            found
+                .iter()
+                .any(|problem| problem.contains("unexpected answer"))
+        );
+    }
+
+    #[test]
+    fn holdings_must_be_exactly_the_ledgers() {
+        let stocks = [(json!("7"), 1)];
+        let shape = Shape {
+            stocks: &stocks,
+            sellers: 1,
+        };
+        let mut seller = account(vec![record("a", false, json!(1.01), 2, "IN_PROGRESS")]);
+        seller.portfolio = json!([{"stock_id": "7", "quantity_owned": SELLER_SHARES - 2}]);
+        assert_eq!(
+            exact_holdings(&shape, &[seller.clone()]),
+            Vec::<String>::new()
+        );
+        seller.portfolio = json!([{"stock_id": "7", "quantity_owned": SELLER_SHARES}]);
+        assert_eq!(exact_holdings(&shape, &[seller]).len(), 1);
+    }
+
+    #[test]
+    fn answers_are_classified_by_status_and_envelope() {
+        let reply = |status, text: &str| {
+            Ok(Reply {
+                status,
+                text: text.to_owned(),
+                request: "POST /engine/placeStockOrder".to_owned(),
+            })
+        };
+        let failure = r#"{"success":false,"data":{"error":"unavailable"}}"#;
+        assert_eq!(
+            classify(reply(200, r#"{"success":true,"data":null}"#)),
+            Outcome::Acknowledged
+        );
+        assert_eq!(classify(reply(400, failure)), Outcome::Refused);
+        assert_eq!(classify(reply(503, failure)), Outcome::Failed(503));
+        for (status, text) in [
+            (502, "<html>bad gateway</html>"),
+            (200, r#"{"success":true,"data":{"x":1}}"#),
+            (404, failure),
+            (500, r#"{"success":false,"data":{"error":""}}"#),
+        ] {
+            assert!(
+                matches!(classify(reply(status, text)), Outcome::Unexpected(_)),
+                "{status} {text}"
+            );
+        }
+    }
 }
