@@ -76,4 +76,8 @@ impl ShardRouter for ReconnectingRouter {
     async fn best_asks(&self) -> anyhow::Result<Vec<BestAsk>> {
         self.current()?.best_asks().await
     }
+
+    fn ready(&self) -> bool {
+        self.current().is_ok_and(|router| router.healthy())
+    }
 }

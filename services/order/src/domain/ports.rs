@@ -11,4 +11,9 @@ pub trait ShardRouter: Send + Sync + 'static {
     async fn execute(&self, command: ShardCommand) -> anyhow::Result<ShardOutcome>;
     /// The best ask of every book of every shard.
     async fn best_asks(&self) -> anyhow::Result<Vec<BestAsk>>;
+    /// False when a command could not be sent now (the broker is away). Checked before escrow
+    /// is reserved, so an outage answers 503 without leaving a reservation for the sweeper.
+    fn ready(&self) -> bool {
+        true
+    }
 }

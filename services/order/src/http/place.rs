@@ -18,6 +18,11 @@ pub async fn place_stock_order(
     JsonBody(body): JsonBody<PlaceBody>,
 ) -> ApiResult<()> {
     let request = order_request(body)?;
+    if !deps.shards.ready() {
+        return Err(ApiError::Unavailable(anyhow::anyhow!(
+            "no route to the matching shards; nothing was reserved"
+        )));
+    }
     let is_market_buy = request.side == Side::Buy && request.limit_price_cents.is_none();
     let _serial = if is_market_buy {
         deps.buyer_locks.lock(caller.user_id).await

@@ -20,6 +20,8 @@ struct FakeShard {
     portfolio: Arc<dyn PortfolioStore>,
     /// Answer places as a shard that expired their ref before they arrived (the sweeper won).
     expired_first: AtomicBool,
+    /// Whether a command could be sent now (false: the broker is away).
+    reachable: AtomicBool,
 }
 
 #[async_trait]
@@ -76,6 +78,10 @@ impl ShardRouter for FakeShard {
             price_cents: 13_550,
         }])
     }
+
+    fn ready(&self) -> bool {
+        self.reachable.load(Ordering::SeqCst)
+    }
 }
 
 struct App {
@@ -98,6 +104,7 @@ async fn app() -> App {
         seen: Mutex::default(),
         portfolio: Arc::clone(&portfolio),
         expired_first: AtomicBool::new(false),
+        reachable: AtomicBool::new(true),
     });
     let deps = OrderDeps {
         portfolio,
@@ -185,6 +192,33 @@ async fn a_place_the_sweeper_expired_first_is_503_and_leaves_nothing_behind() {
     );
     assert_eq!(
         portfolio.stock_txs(7).await.ok().map(|txs| txs.len()),
+        Some(0)
+    );
+}
+
+#[tokio::test]
+async fn with_no_route_to_the_shards_an_order_is_503_and_reserves_nothing() {
+    let app = app().await;
+    app.shard.reachable.store(false, Ordering::SeqCst);
+    let orders = [
+        r#"{"stock_id":"1","is_buy":true,"order_type":"MARKET","quantity":2}"#,
+        r#"{"stock_id":"1","is_buy":false,"order_type":"LIMIT","quantity":2,"price":3}"#,
+    ];
+    for order in orders {
+        let (status, body) = app.call("POST", "/engine/placeStockOrder", order).await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{order}: {body}");
+    }
+    assert_eq!(app.commands_seen(), 0);
+    let portfolio = &app.shard.portfolio;
+    assert_eq!(portfolio.balance(7).await.ok(), Some(1_000));
+    let holdings = portfolio.holdings(7).await.unwrap_or_default();
+    assert_eq!(holdings.first().map(|h| h.quantity), Some(10));
+    assert_eq!(
+        portfolio
+            .pending_reservations(std::time::SystemTime::now(), 10)
+            .await
+            .ok()
+            .map(|p| p.len()),
         Some(0)
     );
 }
