@@ -25,7 +25,7 @@ use test_services::redis::TestRedis;
 use crate::app::{free_port, log_tail, wait_until_healthy};
 use crate::binary::exchange_binary;
 
-use crate::deployment::SHARD_COUNT;
+use crate::deployment::{SHARD_COUNT, env};
 
 /// The running topology.
 pub struct Topology {
@@ -83,14 +83,14 @@ impl Topology {
             roles.insert(role.to_owned(), RoleProcess::new(args, &work_dir));
         }
         let mut topology_env = Environment::default();
-        topology_env.set("EXCHANGE_MONGO_URL", mongo.url());
-        topology_env.set("EXCHANGE_MONGO_DB", mongo.database_name().to_owned());
-        topology_env.set("EXCHANGE_REDIS_URL", redis.url());
-        topology_env.set("EXCHANGE_REDIS_PREFIX", "exchange:".to_owned());
-        topology_env.set("EXCHANGE_AMQP_URL", rabbit.url().to_owned());
-        topology_env.set("EXCHANGE_AMQP_PREFIX", rabbit.prefix().to_owned());
-        topology_env.set("EXCHANGE_SHARDS", SHARD_COUNT.to_string());
-        topology_env.set("EXCHANGE_JWT_SECRET", "topology-test-secret".to_owned());
+        topology_env.set(env::MONGO_URL, mongo.url());
+        topology_env.set(env::MONGO_DB, mongo.database_name().to_owned());
+        topology_env.set(env::REDIS_URL, redis.url());
+        topology_env.set(env::REDIS_PREFIX, "exchange:".to_owned());
+        topology_env.set(env::AMQP_URL, rabbit.url().to_owned());
+        topology_env.set(env::AMQP_PREFIX, rabbit.prefix().to_owned());
+        topology_env.set(env::SHARDS, SHARD_COUNT.to_string());
+        topology_env.set(env::JWT_SECRET, "topology-test-secret".to_owned());
         // Plain log lines (no colour codes), so tests can read fields from them.
         topology_env.set("NO_COLOR", "1".to_owned());
         // Errors in warnings without backtraces (readable tails; panics keep RUST_BACKTRACE).

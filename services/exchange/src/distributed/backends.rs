@@ -23,5 +23,6 @@ pub async fn portfolio_store(backends: &Backends) -> anyhow::Result<Arc<dyn Port
     let store = MongoPortfolio::connect(&backends.mongo_url, &backends.mongo_db).await?;
     let cached =
         CachedPortfolio::connect(&backends.redis_url, &backends.redis_prefix, store).await?;
+    cached.invalidate_all().await?;
     Ok(Arc::new(cached))
 }

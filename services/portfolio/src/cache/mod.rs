@@ -168,6 +168,13 @@ impl<S: PortfolioStore> CachedPortfolio<S> {
     }
 
     /// Runs `write` on the inner store between the two cache steps for `scopes`.
+    /// Makes every cached entry stale. A role calls it when it starts: the store may have
+    /// changed while no cache-aware writer was running (a restore, a manual fix), and entries
+    /// from before must not be served.
+    pub async fn invalidate_all(&self) -> anyhow::Result<()> {
+        self.write(vec![Scope::All], || async { Ok(()) }).await
+    }
+
     async fn write<T, F, Fut>(&self, scopes: Vec<Scope>, write: F) -> anyhow::Result<T>
     where
         F: FnOnce() -> Fut,

@@ -218,3 +218,28 @@ async fn releasing_orphans_invalidates_every_user() {
     );
     assert_cache_agrees(&h).await;
 }
+
+#[tokio::test]
+async fn invalidating_everything_sends_the_next_reads_to_the_inner_store() {
+    let h = Harness::start().await;
+    ok(h.cache.deposit(USER, 700).await);
+    assert_eq!(h.balance(USER).await, 700);
+    assert!(is_hit(&h.cached_balance(USER).await, "700"));
+    let reads_before = h.inner_reads();
+
+    h.cache
+        .invalidate_all()
+        .await
+        .unwrap_or_else(|e| panic!("invalidate: {e:#}"));
+    assert!(
+        !is_hit(&h.cached_balance(USER).await, "700"),
+        "the old entry is not served after a start"
+    );
+    assert_eq!(h.balance(USER).await, 700);
+    assert_eq!(
+        h.inner_reads(),
+        reads_before + 1,
+        "rebuilt from the inner store"
+    );
+    assert!(is_hit(&h.cached_balance(USER).await, "700"));
+}
