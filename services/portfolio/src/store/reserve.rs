@@ -3,7 +3,8 @@
 use contracts::Side;
 use redb::ReadableTable;
 
-use super::tables::{Reservation, Tables, counter};
+use super::tables::{Tables, counter};
+use crate::domain::ledger::{Ledger, Reservation};
 use crate::domain::ports::{Escrow, EscrowRequest, Refusal};
 
 type Step<T> = anyhow::Result<Result<T, Refusal>>;
@@ -90,7 +91,7 @@ pub fn reserve(t: &mut Tables<'_>, request: &EscrowRequest) -> Step<Escrow> {
         pending: true,
         reserved_at_ns: super::epoch_ns(std::time::SystemTime::now()),
     };
-    t.put_reservation(order_ref, &reservation)?;
+    t.put_reservation(order_ref, reservation)?;
     if let Some(client_order_id) = &request.client_order_id {
         t.client_orders()?
             .insert((request.user_id, client_order_id.as_str()), order_ref)?;

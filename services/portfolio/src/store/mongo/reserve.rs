@@ -6,10 +6,11 @@ use contracts::Side;
 use mongodb::ClientSession;
 use mongodb::bson::doc;
 
-use super::super::tables::{Reservation, counter};
+use super::super::tables::counter;
 use super::codec::{self, int};
 use super::collections::Collections;
 use super::txn;
+use crate::domain::ledger::Reservation;
 use crate::domain::ports::{Decision, Escrow, EscrowRequest, Refusal};
 
 /// Longest stock name, in bytes.
