@@ -21,7 +21,7 @@ use contracts::TradeId;
 use super::super::tables::counter;
 use super::codec::{self, StoredWalletTx};
 use super::collections::{Collections, name};
-use super::txn;
+use super::txn::{self, Bulk};
 use crate::domain::ledger::{Balance, IdKind, Ledger, Reservation};
 use crate::domain::records::{StockTx, WalletTx};
 use crate::domain::settlement::Touched;
@@ -263,12 +263,12 @@ impl WorkingSet {
         for (user, slot) in self.wallets.iter().filter(|(_, s)| s.dirty) {
             wallets.push(codec::wallet_doc(*user, slot.value)?);
         }
-        txn::replace_all(cols, session, name::WALLETS, wallets).await?;
+        txn::write_all(cols, session, name::WALLETS, Bulk::Replace(wallets)).await?;
         let mut holdings = Vec::new();
         for ((user, stock), slot) in self.holdings.iter().filter(|(_, s)| s.dirty) {
             holdings.push(codec::holding_doc(*user, *stock, slot.value)?);
         }
-        txn::replace_all(cols, session, name::HOLDINGS, holdings).await?;
+        txn::write_all(cols, session, name::HOLDINGS, Bulk::Replace(holdings)).await?;
         let (mut kept, mut removed) = (Vec::new(), Vec::new());
         for (order_ref, slot) in self.reservations.iter().filter(|(_, s)| s.dirty) {
             match &slot.value {
@@ -276,8 +276,8 @@ impl WorkingSet {
                 None => removed.push(Bson::Int64(codec::int(*order_ref)?)),
             }
         }
-        txn::replace_all(cols, session, name::RESERVATIONS, kept).await?;
-        txn::delete_all(cols, session, name::RESERVATIONS, removed).await?;
+        txn::write_all(cols, session, name::RESERVATIONS, Bulk::Replace(kept)).await?;
+        txn::write_all(cols, session, name::RESERVATIONS, Bulk::Delete(removed)).await?;
         let mut records = Vec::new();
         for slot in self.stock_txs.values().filter(|s| s.dirty) {
             let Some((record, seq)) = &slot.value else {
@@ -288,7 +288,7 @@ impl WorkingSet {
             record.wallet_tx_id = record.wallet_tx_id.map(|id| real(Kind::WalletTx, id));
             records.push(codec::stock_tx_doc(&record, real(Kind::RecordSeq, *seq))?);
         }
-        txn::replace_all(cols, session, name::STOCK_TXS, records).await?;
+        txn::write_all(cols, session, name::STOCK_TXS, Bulk::Replace(records)).await?;
         let mut wallet_txs = Vec::new();
         for stored in &self.wallet_txs {
             let mut stored = stored.clone();
@@ -297,7 +297,7 @@ impl WorkingSet {
             stored.seq = real(Kind::RecordSeq, stored.seq);
             wallet_txs.push(codec::wallet_tx_doc(&stored)?);
         }
-        txn::insert_all(cols, session, name::WALLET_TXS, wallet_txs).await?;
+        txn::write_all(cols, session, name::WALLET_TXS, Bulk::Insert(wallet_txs)).await?;
         let mut watermarks = Vec::new();
         for (shard, slot) in self.watermarks.iter().filter(|(_, s)| s.dirty) {
             watermarks.push(doc! {
@@ -305,7 +305,7 @@ impl WorkingSet {
                 "applied_through": codec::int(slot.value)?,
             });
         }
-        txn::replace_all(cols, session, name::WATERMARKS, watermarks).await
+        txn::write_all(cols, session, name::WATERMARKS, Bulk::Replace(watermarks)).await
     }
 }
 
