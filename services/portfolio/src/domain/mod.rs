@@ -1,4 +1,8 @@
-//! The rules of money and shares: transaction records, refusals, the store port.
+//! The rules of money and shares: transaction records, refusals, escrow, settlement, the store
+//! ports.
 
+pub mod escrow;
+pub mod ledger;
 pub mod ports;
 pub mod records;
+pub mod settlement;

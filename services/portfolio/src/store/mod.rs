@@ -5,7 +5,6 @@
 pub mod mongo;
 mod queries;
 mod reserve;
-mod settle;
 mod tables;
 #[cfg(test)]
 mod tests;
@@ -21,7 +20,8 @@ use crate::domain::ports::{
     Decision, Escrow, EscrowRequest, Holding, PendingOrder, PortfolioStore,
 };
 use crate::domain::records::{StockTx, WalletTx};
-use tables::{Reservation, Tables};
+use crate::domain::settlement;
+use tables::Tables;
 
 /// The portfolio in redb.
 pub struct RedbPortfolio {
@@ -67,14 +67,14 @@ impl PortfolioStore for RedbPortfolio {
             // Durable: the idempotency key must survive a crash before the order is routed.
             self.committer.run(job).await
         } else {
-            // Volatile: a lost reservation is rebuilt from the shard's outcome (settle.rs).
+            // Volatile: a lost reservation is rebuilt from the shard's outcome (settlement).
             self.committer.run_volatile(job).await
         }
     }
 
     async fn settle(&self, outcomes: Vec<ShardOutcome>) -> anyhow::Result<()> {
         self.committer
-            .run(move |txn| Tables::job(txn, |t| settle::apply_all(t, &outcomes)))
+            .run(move |txn| Tables::job(txn, |t| settlement::apply_all(t, &outcomes)))
             .await
     }
 
@@ -85,13 +85,13 @@ impl PortfolioStore for RedbPortfolio {
                     let mut orphans = Vec::new();
                     for entry in t.reservations()?.iter()? {
                         let (order_ref, bytes) = entry?;
-                        if Reservation::decode(bytes.value())?.pending {
+                        if tables::decode_reservation(bytes.value())?.pending {
                             orphans.push(order_ref.value());
                         }
                     }
                     orphans
                         .iter()
-                        .try_for_each(|order_ref| settle::release(t, *order_ref))?;
+                        .try_for_each(|order_ref| settlement::release(t, *order_ref))?;
                     Ok(orphans.len())
                 })
             })

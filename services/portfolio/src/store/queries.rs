@@ -89,7 +89,7 @@ pub fn pending_reservations(
             break;
         }
         let (order_ref, bytes) = entry?;
-        let reservation = tables::Reservation::decode(bytes.value())?;
+        let reservation = tables::decode_reservation(bytes.value())?;
         if reservation.pending && reservation.reserved_at_ns <= older_than_ns {
             found.push(PendingOrder {
                 order_ref: order_ref.value(),

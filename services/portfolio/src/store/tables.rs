@@ -3,9 +3,10 @@
 use std::collections::BTreeMap;
 
 use redb::{ReadableTable, Table, TableDefinition, WriteTransaction};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 
+use crate::domain::ledger::{Balance, IdKind, Ledger, Reservation};
 use crate::domain::records::{StockTx, WalletTx};
 
 /// Counters and per-shard watermarks.
@@ -46,25 +47,14 @@ pub mod counter {
     pub const WALLET_TX_ID: &str = "next_wallet_tx_id";
     /// Creation sequence of records (list order).
     pub const RECORD_SEQ: &str = "next_record_seq";
-}
 
-/// Escrow held for one order until it ends.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct Reservation {
-    /// The owner.
-    pub user_id: u64,
-    /// The stock.
-    pub stock_id: u64,
-    /// Cash still reserved.
-    pub cash_cents: u64,
-    /// Shares still reserved.
-    pub shares: u64,
-    /// True until a shard outcome for the order was applied.
-    pub pending: bool,
-    /// When the reservation was made (nanoseconds since the epoch, the reserving process's
-    /// clock; 0 when unknown: rebuilt from an outcome, or written before this field existed).
-    /// The orphan sweeper expires pending reservations older than its age.
-    pub reserved_at_ns: u64,
+    /// The counter of `kind`.
+    pub fn of(kind: crate::domain::ledger::IdKind) -> &'static str {
+        match kind {
+            crate::domain::ledger::IdKind::StockTx => STOCK_TX_ID,
+            crate::domain::ledger::IdKind::WalletTx => WALLET_TX_ID,
+        }
+    }
 }
 
 /// A [`Reservation`] as written before `reserved_at_ns` existed (postcard has no optional
@@ -78,22 +68,20 @@ struct ReservationV1 {
     pending: bool,
 }
 
-impl Reservation {
-    /// Decodes a stored reservation, of either layout.
-    pub fn decode(bytes: &[u8]) -> anyhow::Result<Self> {
-        if let Ok(reservation) = postcard::from_bytes::<Self>(bytes) {
-            return Ok(reservation);
-        }
-        let old: ReservationV1 = decode(bytes)?;
-        Ok(Self {
-            user_id: old.user_id,
-            stock_id: old.stock_id,
-            cash_cents: old.cash_cents,
-            shares: old.shares,
-            pending: old.pending,
-            reserved_at_ns: 0,
-        })
+/// Decodes a stored reservation, of either layout.
+pub fn decode_reservation(bytes: &[u8]) -> anyhow::Result<Reservation> {
+    if let Ok(reservation) = postcard::from_bytes::<Reservation>(bytes) {
+        return Ok(reservation);
     }
+    let old: ReservationV1 = decode(bytes)?;
+    Ok(Reservation {
+        user_id: old.user_id,
+        stock_id: old.stock_id,
+        cash_cents: old.cash_cents,
+        shares: old.shares,
+        pending: old.pending,
+        reserved_at_ns: 0,
+    })
 }
 
 /// The portfolio tables of one job, each opened on first use: a reservation touches 4 of the 10,
@@ -103,6 +91,8 @@ pub struct Tables<'t> {
     txn: &'t WriteTransaction,
     /// (counter, next value, advanced by this job): written back by `finish`.
     counters: Vec<(&'static str, u64, bool)>,
+    /// (shard, applied through, changed by this job): likewise read once, written by `finish`.
+    watermarks: Vec<(u32, u64, bool)>,
     /// Reservations this job read or wrote: (value, changed); `None` = absent or removed.
     /// Settling a fill reads and writes the same few reservations and records several times
     /// (reservation: escrow taken, then released at the end; the taker's record: created,
@@ -162,6 +152,7 @@ impl<'t> Tables<'t> {
         Self {
             txn,
             counters: Vec::new(),
+            watermarks: Vec::new(),
             reservation_cache: BTreeMap::new(),
             stock_tx_cache: BTreeMap::new(),
             meta: None,
@@ -238,11 +229,17 @@ impl<'t> Tables<'t> {
         Ok(&mut self.counters[index])
     }
 
-    /// Writes the counters the job advanced and the cached records it changed. Every job ends with it (see [`Tables::job`]).
+    /// Writes the counters and watermarks the job advanced and the cached records it changed.
+    /// Every job ends with it (see [`Tables::job`]).
     fn finish(mut self) -> anyhow::Result<()> {
         for (name, next, changed) in std::mem::take(&mut self.counters) {
             if changed {
                 self.meta()?.insert(name, next)?;
+            }
+        }
+        for (shard, applied, changed) in std::mem::take(&mut self.watermarks) {
+            if changed {
+                self.meta()?.insert(applied_key(shard).as_str(), applied)?;
             }
         }
         for (order_ref, (reservation, changed)) in std::mem::take(&mut self.reservation_cache) {
@@ -266,69 +263,90 @@ impl<'t> Tables<'t> {
         Ok(())
     }
 
-    /// A user's wallet: (available, escrowed) cents.
-    pub fn wallet(&mut self, user_id: u64) -> anyhow::Result<(u64, u64)> {
+    /// The watermark slot of `shard`, read on first use.
+    fn watermark_slot(&mut self, shard: u32) -> anyhow::Result<&mut (u32, u64, bool)> {
+        let index = match self.watermarks.iter().position(|w| w.0 == shard) {
+            Some(index) => index,
+            None => {
+                let key = applied_key(shard);
+                let applied = self.meta()?.get(key.as_str())?.map_or(0, |v| v.value());
+                self.watermarks.push((shard, applied, false));
+                self.watermarks.len() - 1
+            }
+        };
+        Ok(&mut self.watermarks[index])
+    }
+
+    /// Appends `(user, kind, id)` to the user's list of records, after every earlier one.
+    fn list_record(&mut self, user_id: u64, is_wallet_tx: bool, id: u64) -> anyhow::Result<()> {
+        let seq = self.next(counter::RECORD_SEQ)?;
+        self.user_records()?
+            .insert((user_id, seq), (is_wallet_tx, id))?;
+        Ok(())
+    }
+}
+
+/// The rules' view of one write transaction. Reservations and stock records are cached and
+/// written by [`Tables::finish`]; wallets and holdings go straight to their tables.
+impl Ledger for Tables<'_> {
+    fn watermark(&mut self, shard: u32) -> anyhow::Result<u64> {
+        Ok(self.watermark_slot(shard)?.1)
+    }
+
+    fn put_watermark(&mut self, shard: u32, applied: u64) -> anyhow::Result<()> {
+        let slot = self.watermark_slot(shard)?;
+        slot.1 = applied;
+        slot.2 = true;
+        Ok(())
+    }
+
+    fn wallet(&mut self, user_id: u64) -> anyhow::Result<Balance> {
         Ok(self.wallets()?.get(user_id)?.map_or((0, 0), |v| v.value()))
     }
 
-    /// Stores a user's wallet.
-    pub fn put_wallet(&mut self, user_id: u64, wallet: (u64, u64)) -> anyhow::Result<()> {
+    fn put_wallet(&mut self, user_id: u64, wallet: Balance) -> anyhow::Result<()> {
         self.wallets()?.insert(user_id, wallet)?;
         Ok(())
     }
 
-    /// A user's holding of a stock: (available, escrowed) lots.
-    pub fn holding(&mut self, user_id: u64, stock_id: u64) -> anyhow::Result<(u64, u64)> {
+    fn holding(&mut self, user_id: u64, stock_id: u64) -> anyhow::Result<Balance> {
         Ok(self
             .holdings()?
             .get((user_id, stock_id))?
             .map_or((0, 0), |v| v.value()))
     }
 
-    /// Stores a holding.
-    pub fn put_holding(
-        &mut self,
-        user_id: u64,
-        stock_id: u64,
-        lots: (u64, u64),
-    ) -> anyhow::Result<()> {
+    fn put_holding(&mut self, user_id: u64, stock_id: u64, lots: Balance) -> anyhow::Result<()> {
         self.holdings()?.insert((user_id, stock_id), lots)?;
         Ok(())
     }
 
-    /// An order's reservation (as this job left it).
-    pub fn reservation(&mut self, order_ref: u64) -> anyhow::Result<Option<Reservation>> {
+    fn reservation(&mut self, order_ref: u64) -> anyhow::Result<Option<Reservation>> {
         if let Some((cached, _)) = self.reservation_cache.get(&order_ref) {
             return Ok(cached.clone());
         }
         let stored = self
             .reservations()?
             .get(order_ref)?
-            .map(|v| Reservation::decode(v.value()))
+            .map(|v| decode_reservation(v.value()))
             .transpose()?;
         self.reservation_cache
             .insert(order_ref, (stored.clone(), false));
         Ok(stored)
     }
 
-    /// Stores an order's reservation (written by [`Tables::finish`]).
-    pub fn put_reservation(
-        &mut self,
-        order_ref: u64,
-        reservation: &Reservation,
-    ) -> anyhow::Result<()> {
+    fn put_reservation(&mut self, order_ref: u64, reservation: Reservation) -> anyhow::Result<()> {
         self.reservation_cache
-            .insert(order_ref, (Some(reservation.clone()), true));
+            .insert(order_ref, (Some(reservation), true));
         Ok(())
     }
 
-    /// Forgets an order's reservation (removed by [`Tables::finish`]).
-    pub fn remove_reservation(&mut self, order_ref: u64) {
+    fn remove_reservation(&mut self, order_ref: u64) -> anyhow::Result<()> {
         self.reservation_cache.insert(order_ref, (None, true));
+        Ok(())
     }
 
-    /// A stock transaction (as this job left it).
-    pub fn stock_tx(&mut self, stock_tx_id: u64) -> anyhow::Result<Option<StockTx>> {
+    fn stock_tx(&mut self, stock_tx_id: u64) -> anyhow::Result<Option<StockTx>> {
         if let Some((cached, _)) = self.stock_tx_cache.get(&stock_tx_id) {
             return Ok(cached.clone());
         }
@@ -342,18 +360,39 @@ impl<'t> Tables<'t> {
         Ok(stored)
     }
 
-    /// Stores a stock transaction (written by [`Tables::finish`]).
-    pub fn put_stock_tx(&mut self, record: &StockTx) -> anyhow::Result<()> {
+    fn insert_stock_tx(&mut self, record: StockTx) -> anyhow::Result<()> {
+        self.list_record(record.user_id, false, record.stock_tx_id)?;
+        self.put_stock_tx(record)
+    }
+
+    fn put_stock_tx(&mut self, record: StockTx) -> anyhow::Result<()> {
         self.stock_tx_cache
-            .insert(record.stock_tx_id, (Some(record.clone()), true));
+            .insert(record.stock_tx_id, (Some(record), true));
         Ok(())
     }
 
-    /// Stores a wallet transaction.
-    pub fn put_wallet_tx(&mut self, record: &WalletTx) -> anyhow::Result<()> {
-        self.wallet_txs()?
-            .insert(record.wallet_tx_id, postcard::to_stdvec(record)?.as_slice())?;
+    /// The trade is not kept: redb settles a batch in one job with its watermark, so a trade
+    /// cannot be settled twice.
+    fn insert_wallet_tx(
+        &mut self,
+        record: WalletTx,
+        user_id: u64,
+        _trade: contracts::TradeId,
+    ) -> anyhow::Result<()> {
+        self.list_record(user_id, true, record.wallet_tx_id)?;
+        self.wallet_txs()?.insert(
+            record.wallet_tx_id,
+            postcard::to_stdvec(&record)?.as_slice(),
+        )?;
         Ok(())
+    }
+
+    fn next_id(&mut self, kind: IdKind) -> anyhow::Result<u64> {
+        self.next(counter::of(kind))
+    }
+
+    fn keep_stock_tx_ids_above(&mut self, used: u64) -> anyhow::Result<()> {
+        self.bump(counter::STOCK_TX_ID, used)
     }
 }
 
@@ -369,6 +408,8 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> anyhow::Result<T> {
 
 #[cfg(test)]
 mod tests {
+    use serde::Serialize;
+
     use super::*;
 
     #[derive(Serialize)]
@@ -390,7 +431,7 @@ mod tests {
             pending: true,
         };
         let bytes = postcard::to_stdvec(&old).unwrap_or_else(|e| panic!("{e}"));
-        let decoded = Reservation::decode(&bytes).unwrap_or_else(|e| panic!("{e}"));
+        let decoded = decode_reservation(&bytes).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(
             (decoded.user_id, decoded.cash_cents, decoded.pending),
             (7, 500, true)
@@ -401,8 +442,8 @@ mod tests {
             ..decoded
         };
         let bytes = postcard::to_stdvec(&new).unwrap_or_else(|e| panic!("{e}"));
-        let decoded = Reservation::decode(&bytes).unwrap_or_else(|e| panic!("{e}"));
+        let decoded = decode_reservation(&bytes).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(decoded.reserved_at_ns, new.reserved_at_ns);
-        assert!(Reservation::decode(&[1, 2]).is_err());
+        assert!(decode_reservation(&[1, 2]).is_err());
     }
 }

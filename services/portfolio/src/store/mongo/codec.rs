@@ -5,7 +5,7 @@
 
 use mongodb::bson::{Bson, Document, doc};
 
-use super::super::tables::Reservation;
+use crate::domain::ledger::Reservation;
 use crate::domain::records::{OrderStatus, RecordOrderType, StockTx, WalletTx};
 
 /// The largest value an Int64 holds.

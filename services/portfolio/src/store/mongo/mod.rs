@@ -10,18 +10,17 @@
 //! after taking one); lists are ordered by a creation sequence taken the same way.
 //!
 //! Layout: [`collections`] (documents and indexes), [`codec`] (documents <-> records, checked
-//! integers), [`reserve`] (setup and escrow), [`settle`] and [`ledger`] (settlement),
-//! [`queries`] (reads).
+//! integers), [`reserve`] (setup and escrow), [`working_set`] (settlement: the documents a
+//! batch touches, on which the shared rules of `domain::settlement` run), [`queries`] (reads).
 
 pub mod codec;
 pub mod collections;
-mod ledger;
 mod queries;
 mod reserve;
-mod settle;
 #[cfg(test)]
 mod tests;
 pub mod txn;
+mod working_set;
 
 use std::collections::HashSet;
 use std::sync::RwLock;
@@ -35,8 +34,9 @@ use crate::domain::ports::{
     Decision, Escrow, EscrowRequest, Holding, PendingOrder, PortfolioStore,
 };
 use crate::domain::records::{StockTx, WalletTx};
+use crate::domain::settlement::{self, Touched};
 use collections::Collections;
-use ledger::Ledger;
+use working_set::WorkingSet;
 
 /// Reservation attempts when a concurrent request with the same client order id won the race
 /// (the next attempt answers with that request's order).
@@ -88,13 +88,13 @@ struct Settle {
 }
 
 async fn settle_in(session: &mut ClientSession, c: &Settle) -> Decision<()> {
-    let mut needs = settle::needs(&c.outcomes);
-    let mut ledger = Ledger::default();
-    ledger.load_orders(&c.cols, session, &needs).await?;
-    ledger.add_reservation_owners(&mut needs);
-    ledger.load_balances(&c.cols, session, &needs).await?;
-    settle::apply_all(&mut ledger, &c.outcomes)?;
-    ledger.flush(&c.cols, session).await?;
+    let mut needs = Touched::by(&c.outcomes);
+    let mut working_set = WorkingSet::default();
+    working_set.load_orders(&c.cols, session, &needs).await?;
+    working_set.add_reservation_owners(&mut needs);
+    working_set.load_balances(&c.cols, session, &needs).await?;
+    settlement::apply_all(&mut working_set, &c.outcomes)?;
+    working_set.flush(&c.cols, session).await?;
     Ok(Ok(()))
 }
 
@@ -105,20 +105,20 @@ async fn release_orphans_in(session: &mut ClientSession, cols: &Collections) -> 
         .projection(doc! { "_id": 1 })
         .session(&mut *session)
         .await?;
-    let mut needs = ledger::Needs::default();
+    let mut needs = Touched::default();
     while cursor.advance(session).await? {
         let document = mongodb::bson::Document::try_from(cursor.current())?;
         needs.refs.insert(codec::uint(&document, "_id")?);
     }
-    let mut ledger = Ledger::default();
-    ledger.load_orders(cols, session, &needs).await?;
-    ledger.add_reservation_owners(&mut needs);
-    ledger.load_balances(cols, session, &needs).await?;
-    let orphans = ledger.pending_reservations();
+    let mut working_set = WorkingSet::default();
+    working_set.load_orders(cols, session, &needs).await?;
+    working_set.add_reservation_owners(&mut needs);
+    working_set.load_balances(cols, session, &needs).await?;
+    let orphans = working_set.pending_reservations();
     for order_ref in &orphans {
-        settle::release(&mut ledger, *order_ref)?;
+        settlement::release(&mut working_set, *order_ref)?;
     }
-    ledger.flush(cols, session).await?;
+    working_set.flush(cols, session).await?;
     Ok(Ok(orphans.len()))
 }
 

@@ -1,24 +1,19 @@
 //! Write paths of the setup endpoints and of escrow, each one transaction: check everything,
 //! then write; a refusal aborts the transaction (nothing written). The rules and refusal texts
-//! are the embedded store's (`store/reserve.rs`).
+//! are `domain::escrow`'s, with the largest balance an Int64; the escrow check itself is the
+//! filter of one conditional update (no read first), see [`move_to_escrow`].
 
 use contracts::Side;
-use mongodb::ClientSession;
-use mongodb::bson::doc;
+use mongodb::bson::{Bson, Document, doc};
+use mongodb::{ClientSession, Collection};
 
-use super::super::tables::{Reservation, counter};
+use super::super::tables::counter;
 use super::codec::{self, int};
 use super::collections::Collections;
 use super::txn;
+use crate::domain::escrow;
+use crate::domain::ledger::{Balance, Reservation};
 use crate::domain::ports::{Decision, Escrow, EscrowRequest, Refusal};
-
-/// Longest stock name, in bytes.
-const MAX_STOCK_NAME_BYTES: usize = 256;
-
-/// The largest balance BSON can hold (Int64).
-fn fits(value: u64) -> bool {
-    i64::try_from(value).is_ok()
-}
 
 /// Context of [`create_stock`].
 pub struct NewStock {
@@ -30,8 +25,8 @@ pub struct NewStock {
 
 /// Creates a stock, refusing a duplicate name.
 pub async fn create_stock(session: &mut ClientSession, c: &NewStock) -> Decision<u64> {
-    if c.name.trim().is_empty() || c.name.len() > MAX_STOCK_NAME_BYTES {
-        return Ok(Err(Refusal::new("stock_name must be a non-empty string")));
+    if let Err(refusal) = escrow::check_stock_name(&c.name) {
+        return Ok(Err(refusal));
     }
     let taken = c
         .cols
@@ -40,7 +35,7 @@ pub async fn create_stock(session: &mut ClientSession, c: &NewStock) -> Decision
         .session(&mut *session)
         .await?;
     if taken.is_some() {
-        return Ok(Err(Refusal::new("stock_name already exists")));
+        return Ok(Err(escrow::stock_name_taken()));
     }
     let stock_id = txn::take_ids(&c.cols, counter::STOCK_ID, 1).await?;
     let inserted = c
@@ -54,11 +49,25 @@ pub async fn create_stock(session: &mut ClientSession, c: &NewStock) -> Decision
         Err(error) => {
             let error = anyhow::Error::from(error);
             if txn::is_duplicate_key(&error) {
-                return Ok(Err(Refusal::new("stock_name already exists")));
+                return Ok(Err(escrow::stock_name_taken()));
             }
             Err(error)
         }
     }
+}
+
+/// True when the stock exists (read in the transaction).
+async fn stock_exists(
+    session: &mut ClientSession,
+    cols: &Collections,
+    stock_id: u64,
+) -> anyhow::Result<bool> {
+    let stock = cols
+        .stocks
+        .find_one(doc! { "_id": int(stock_id)? })
+        .session(&mut *session)
+        .await?;
+    Ok(stock.is_some())
 }
 
 /// Context of [`add_shares`] and [`deposit`].
@@ -75,61 +84,51 @@ pub struct Credit {
 
 /// Adds shares of an existing stock to a user's holding.
 pub async fn add_shares(session: &mut ClientSession, c: &Credit) -> Decision<()> {
-    let stock = c
-        .cols
-        .stocks
-        .find_one(doc! { "_id": int(c.stock_id)? })
-        .session(&mut *session)
-        .await?;
-    if stock.is_none() {
-        return Ok(Err(Refusal::new("unknown stock_id")));
+    if !stock_exists(session, &c.cols, c.stock_id).await? {
+        return Ok(Err(escrow::unknown_stock()));
     }
-    let id = codec::holding_id(c.user_id, c.stock_id);
-    let current = c
-        .cols
-        .holdings
-        .find_one(doc! { "_id": id.as_str() })
-        .session(&mut *session)
-        .await?;
-    let (available, escrowed) = codec::pair(current.as_ref())?;
-    let Some(total) = available
-        .checked_add(c.amount)
-        .filter(|t| t.checked_add(escrowed).is_some_and(fits))
-    else {
-        return Ok(Err(Refusal::new("quantity is too large")));
-    };
-    let document = codec::holding_doc(c.user_id, c.stock_id, (total, escrowed))?;
-    c.cols
-        .holdings
-        .replace_one(doc! { "_id": id.as_str() }, document)
-        .upsert(true)
-        .session(&mut *session)
-        .await?;
-    Ok(Ok(()))
+    let id = Bson::String(codec::holding_id(c.user_id, c.stock_id));
+    credit(
+        session,
+        &c.cols.holdings,
+        id,
+        |holding| escrow::add_shares(holding, c.amount, codec::INT64_MAX),
+        |holding| codec::holding_doc(c.user_id, c.stock_id, holding),
+    )
+    .await
 }
 
 /// Adds cash to a user's wallet.
 pub async fn deposit(session: &mut ClientSession, c: &Credit) -> Decision<()> {
-    let id = int(c.user_id)?;
-    let current = c
-        .cols
-        .wallets
-        .find_one(doc! { "_id": id })
+    credit(
+        session,
+        &c.cols.wallets,
+        Bson::Int64(int(c.user_id)?),
+        |wallet| escrow::deposit(wallet, c.amount, codec::INT64_MAX),
+        |wallet| codec::wallet_doc(c.user_id, wallet),
+    )
+    .await
+}
+
+/// Reads the wallet or holding `id` of `collection`, applies `rule` and writes the result as
+/// `document` makes it (read and write in the transaction, so no update is lost).
+async fn credit(
+    session: &mut ClientSession,
+    collection: &Collection<Document>,
+    id: Bson,
+    rule: impl FnOnce(Balance) -> Result<Balance, Refusal> + Send,
+    document: impl FnOnce(Balance) -> anyhow::Result<Document> + Send,
+) -> Decision<()> {
+    let current = collection
+        .find_one(doc! { "_id": id.clone() })
         .session(&mut *session)
         .await?;
-    let (available, escrowed) = codec::pair(current.as_ref())?;
-    let Some(total) = available
-        .checked_add(c.amount)
-        .filter(|t| t.checked_add(escrowed).is_some_and(fits))
-    else {
-        return Ok(Err(Refusal::new("amount is too large")));
+    let balance = match rule(codec::pair(current.as_ref())?) {
+        Ok(balance) => balance,
+        Err(refusal) => return Ok(Err(refusal)),
     };
-    c.cols
-        .wallets
-        .replace_one(
-            doc! { "_id": id },
-            codec::wallet_doc(c.user_id, (total, escrowed))?,
-        )
+    collection
+        .replace_one(doc! { "_id": id }, document(balance)?)
         .upsert(true)
         .session(&mut *session)
         .await?;
@@ -161,23 +160,11 @@ pub async fn reserve(session: &mut ClientSession, c: &Reserve) -> Decision<Escro
             .session(&mut *session)
             .await?;
         if let Some(first) = first {
-            return Ok(Ok(Escrow {
-                order_ref: codec::uint(&first, "order_ref")?,
-                cash_cents: 0,
-                duplicate: true,
-            }));
+            return Ok(Ok(Escrow::duplicate(codec::uint(&first, "order_ref")?)));
         }
     }
-    if !c.stock_known {
-        let stock = c
-            .cols
-            .stocks
-            .find_one(doc! { "_id": int(request.stock_id)? })
-            .session(&mut *session)
-            .await?;
-        if stock.is_none() {
-            return Ok(Err(Refusal::new("unknown stock_id")));
-        }
+    if !c.stock_known && !stock_exists(session, &c.cols, request.stock_id).await? {
+        return Ok(Err(escrow::unknown_stock()));
     }
     let (cash_cents, shares) = match request.side {
         Side::Sell => match reserve_shares(session, c).await? {
@@ -190,14 +177,8 @@ pub async fn reserve(session: &mut ClientSession, c: &Reserve) -> Decision<Escro
         },
     };
     let order_ref = txn::take_ids(&c.cols, counter::STOCK_TX_ID, 1).await?;
-    let reservation = Reservation {
-        user_id: request.user_id,
-        stock_id: request.stock_id,
-        cash_cents,
-        shares,
-        pending: true,
-        reserved_at_ns: super::super::epoch_ns(std::time::SystemTime::now()),
-    };
+    let now_ns = super::super::epoch_ns(std::time::SystemTime::now());
+    let reservation = Reservation::granted(request, cash_cents, shares, now_ns);
     c.cols
         .reservations
         .insert_one(codec::reservation_doc(order_ref, &reservation)?)
@@ -210,33 +191,19 @@ pub async fn reserve(session: &mut ClientSession, c: &Reserve) -> Decision<Escro
             .session(&mut *session)
             .await?;
     }
-    Ok(Ok(Escrow {
-        order_ref,
-        cash_cents,
-        duplicate: false,
-    }))
+    Ok(Ok(Escrow::granted(order_ref, cash_cents)))
 }
 
 /// Escrows the shares with one conditional update (no read): matched only if enough are
 /// available.
 async fn reserve_shares(session: &mut ClientSession, c: &Reserve) -> Decision<()> {
     let request = &c.request;
-    let quantity = match i64::try_from(request.quantity) {
-        Ok(quantity) => quantity,
-        Err(_) => return Ok(Err(Refusal::new("not enough shares to sell"))),
+    let Ok(quantity) = i64::try_from(request.quantity) else {
+        return Ok(Err(escrow::not_enough_shares()));
     };
-    let id = codec::holding_id(request.user_id, request.stock_id);
-    let updated = c
-        .cols
-        .holdings
-        .update_one(
-            doc! { "_id": id, "available": { "$gte": quantity } },
-            doc! { "$inc": { "available": -quantity, "escrowed": quantity } },
-        )
-        .session(&mut *session)
-        .await?;
-    if updated.matched_count == 0 {
-        return Ok(Err(Refusal::new("not enough shares to sell")));
+    let id = Bson::String(codec::holding_id(request.user_id, request.stock_id));
+    if !move_to_escrow(session, &c.cols.holdings, id, quantity).await? {
+        return Ok(Err(escrow::not_enough_shares()));
     }
     Ok(Ok(()))
 }
@@ -245,41 +212,44 @@ async fn reserve_shares(session: &mut ClientSession, c: &Reserve) -> Decision<()
 /// available cash, its cap (read, then write in the same transaction).
 async fn reserve_cash(session: &mut ClientSession, c: &Reserve) -> Decision<u64> {
     let request = &c.request;
-    let id = int(request.user_id)?;
-    let insufficient = || Ok(Err(Refusal::new("insufficient funds")));
+    let id = Bson::Int64(int(request.user_id)?);
     let needed = match request.limit_price_cents {
-        Some(price) => {
-            let notional = u128::from(price) * u128::from(request.quantity);
-            match u64::try_from(notional).ok().filter(|n| fits(*n)) {
-                Some(needed) => needed,
-                None => return insufficient(),
-            }
-        }
+        Some(price) => escrow::limit_buy_cash(price, request.quantity, codec::INT64_MAX),
         None => {
             let wallet = c
                 .cols
                 .wallets
-                .find_one(doc! { "_id": id })
+                .find_one(doc! { "_id": id.clone() })
                 .session(&mut *session)
                 .await?;
-            codec::pair(wallet.as_ref())?.0
+            escrow::market_buy_cash(codec::pair(wallet.as_ref())?.0)
         }
     };
-    if needed == 0 {
-        return insufficient();
+    let needed = match needed {
+        Ok(needed) => needed,
+        Err(refusal) => return Ok(Err(refusal)),
+    };
+    if !move_to_escrow(session, &c.cols.wallets, id, int(needed)?).await? {
+        return Ok(Err(escrow::insufficient_funds()));
     }
-    let amount = int(needed)?;
-    let updated = c
-        .cols
-        .wallets
+    Ok(Ok(needed))
+}
+
+/// Moves `amount` of the wallet or holding `id` from available into escrow, the rule of
+/// `escrow::escrowed` as one conditional update: false (nothing changed) when not that much
+/// is available.
+async fn move_to_escrow(
+    session: &mut ClientSession,
+    collection: &Collection<Document>,
+    id: Bson,
+    amount: i64,
+) -> anyhow::Result<bool> {
+    let updated = collection
         .update_one(
             doc! { "_id": id, "available": { "$gte": amount } },
             doc! { "$inc": { "available": -amount, "escrowed": amount } },
         )
         .session(&mut *session)
         .await?;
-    if updated.matched_count == 0 {
-        return insufficient();
-    }
-    Ok(Ok(needed))
+    Ok(updated.matched_count > 0)
 }

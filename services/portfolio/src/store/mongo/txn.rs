@@ -179,7 +179,8 @@ pub async fn bump(cols: &Collections, name: &str, used: u64) -> anyhow::Result<(
 }
 
 /// Runs a write command (`update`, `delete`, `insert`) in the transaction of `session`, in
-/// chunks, and turns write errors in the reply into an error (the transaction then aborts).
+/// chunks (none when there are no statements), and turns write errors in the reply into an
+/// error (the transaction then aborts).
 async fn write_command(
     cols: &Collections,
     session: &mut ClientSession,
@@ -224,53 +225,43 @@ impl std::fmt::Display for WriteConflict {
 
 impl std::error::Error for WriteConflict {}
 
-/// Replaces (or inserts) each `(id, document)` in `collection`.
-pub async fn replace_all(
-    cols: &Collections,
-    session: &mut ClientSession,
-    collection: &str,
-    documents: Vec<Document>,
-) -> anyhow::Result<()> {
-    if documents.is_empty() {
-        return Ok(());
-    }
-    let mut statements = Vec::with_capacity(documents.len());
-    for document in documents {
-        let id = document
-            .get("_id")
-            .cloned()
-            .ok_or_else(|| anyhow::anyhow!("a replacement without _id"))?;
-        statements.push(doc! { "q": { "_id": id }, "u": document, "upsert": true });
-    }
-    write_command(cols, session, "update", collection, "updates", statements).await
+/// The writes of one bulk command.
+pub enum Bulk {
+    /// Replaces (or inserts) each document, by its `_id`.
+    Replace(Vec<Document>),
+    /// Deletes the documents with these ids.
+    Delete(Vec<Bson>),
+    /// Inserts each document (a duplicate key fails the transaction).
+    Insert(Vec<Document>),
 }
 
-/// Deletes the documents with these ids from `collection`.
-pub async fn delete_all(
+/// Runs `writes` on `collection` in the transaction of `session` (nothing when empty).
+pub async fn write_all(
     cols: &Collections,
     session: &mut ClientSession,
     collection: &str,
-    ids: Vec<Bson>,
+    writes: Bulk,
 ) -> anyhow::Result<()> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let statements = ids
-        .into_iter()
-        .map(|id| doc! { "q": { "_id": id }, "limit": 1 })
-        .collect();
-    write_command(cols, session, "delete", collection, "deletes", statements).await
-}
-
-/// Inserts `documents` into `collection` (a duplicate key fails the transaction).
-pub async fn insert_all(
-    cols: &Collections,
-    session: &mut ClientSession,
-    collection: &str,
-    documents: Vec<Document>,
-) -> anyhow::Result<()> {
-    if documents.is_empty() {
-        return Ok(());
-    }
-    write_command(cols, session, "insert", collection, "documents", documents).await
+    let (command, field, statements) = match writes {
+        Bulk::Replace(documents) => {
+            let mut statements = Vec::with_capacity(documents.len());
+            for document in documents {
+                let id = document
+                    .get("_id")
+                    .cloned()
+                    .ok_or_else(|| anyhow::anyhow!("a replacement without _id"))?;
+                statements.push(doc! { "q": { "_id": id }, "u": document, "upsert": true });
+            }
+            ("update", "updates", statements)
+        }
+        Bulk::Delete(ids) => {
+            let statements = ids
+                .into_iter()
+                .map(|id| doc! { "q": { "_id": id }, "limit": 1 })
+                .collect();
+            ("delete", "deletes", statements)
+        }
+        Bulk::Insert(documents) => ("insert", "documents", documents),
+    };
+    write_command(cols, session, command, collection, field, statements).await
 }

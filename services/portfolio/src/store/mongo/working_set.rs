@@ -1,34 +1,38 @@
 //! The documents one settlement (or orphan release) touches, loaded up front inside its
-//! transaction, changed in memory by the same rules as the embedded store, and written back in
-//! one bulk command per collection.
+//! transaction, changed in memory by the settlement rules (`domain::settlement`, run against
+//! this working set as their [`Ledger`]), and written back in one bulk command per collection.
 //!
 //! Which documents an outcome touches follows from the outcome itself (its orders' refs and
-//! users) and from the reservations of those orders, so loading takes two rounds of `$in`
-//! queries, however many outcomes the batch holds. Reading a document that was not loaded is an
-//! error (a bug here), never a silent zero.
+//! users, [`Touched::by`]) and from the reservations of those orders, so loading takes two
+//! rounds of `$in` queries, however many outcomes the batch holds. Reading a document that was
+//! not loaded is an error (a bug here), never a silent zero.
 //!
 //! Ids are handed out provisionally during the computation (in ranges no real id reaches) and
 //! replaced by real ones at the end, taken in one counter increment per kind; so a batch costs
 //! three counter round trips and the ids of one batch are consecutive.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use mongodb::ClientSession;
 use mongodb::bson::{Bson, Document, doc};
 
-use super::super::tables::{Reservation, counter};
+use contracts::TradeId;
+
+use super::super::tables::counter;
 use super::codec::{self, StoredWalletTx};
 use super::collections::{Collections, name};
-use super::txn;
+use super::txn::{self, Bulk};
+use crate::domain::ledger::{Balance, IdKind, Ledger, Reservation};
 use crate::domain::records::{StockTx, WalletTx};
+use crate::domain::settlement::Touched;
 
 /// Provisional ids start here; each kind has its own range of 2^60 values.
 const PROVISIONAL: u64 = 1 << 62;
 const RANGE: u64 = 1 << 60;
 
-/// The kinds of ids a settlement hands out.
+/// The kinds of ids a settlement hands out: the rules' [`IdKind`]s and the creation sequence.
 #[derive(Debug, Clone, Copy)]
-pub enum IdKind {
+enum Kind {
     /// Stock transaction ids (children).
     StockTx,
     /// Wallet transaction ids.
@@ -37,7 +41,16 @@ pub enum IdKind {
     RecordSeq,
 }
 
-impl IdKind {
+impl From<IdKind> for Kind {
+    fn from(kind: IdKind) -> Self {
+        match kind {
+            IdKind::StockTx => Self::StockTx,
+            IdKind::WalletTx => Self::WalletTx,
+        }
+    }
+}
+
+impl Kind {
     fn index(self) -> usize {
         match self {
             Self::StockTx => 0,
@@ -47,17 +60,17 @@ impl IdKind {
     }
 }
 
-const KINDS: [(IdKind, &str); 3] = [
-    (IdKind::StockTx, counter::STOCK_TX_ID),
-    (IdKind::WalletTx, counter::WALLET_TX_ID),
-    (IdKind::RecordSeq, counter::RECORD_SEQ),
+const KINDS: [(Kind, &str); 3] = [
+    (Kind::StockTx, counter::STOCK_TX_ID),
+    (Kind::WalletTx, counter::WALLET_TX_ID),
+    (Kind::RecordSeq, counter::RECORD_SEQ),
 ];
 
-fn provisional_base(kind: IdKind) -> u64 {
+fn provisional_base(kind: Kind) -> u64 {
     let offset = match kind {
-        IdKind::StockTx => 0,
-        IdKind::WalletTx => RANGE,
-        IdKind::RecordSeq => 2 * RANGE,
+        Kind::StockTx => 0,
+        Kind::WalletTx => RANGE,
+        Kind::RecordSeq => 2 * RANGE,
     };
     PROVISIONAL + offset
 }
@@ -76,24 +89,15 @@ impl<T> Slot<T> {
             dirty: false,
         }
     }
-}
 
-/// What the settlement rules need loaded: order refs, users, (user, stock) pairs, shards.
-#[derive(Debug, Default)]
-pub struct Needs {
-    /// Orders (reservations and stock records).
-    pub refs: BTreeSet<u64>,
-    /// Wallets.
-    pub users: BTreeSet<u64>,
-    /// Holdings.
-    pub holdings: BTreeSet<(u64, u64)>,
-    /// Watermarks.
-    pub shards: BTreeSet<u32>,
+    fn changed(value: T) -> Self {
+        Self { value, dirty: true }
+    }
 }
 
 /// The loaded documents and the changes made to them.
 #[derive(Debug, Default)]
-pub struct Ledger {
+pub struct WorkingSet {
     wallets: BTreeMap<u64, Slot<(u64, u64)>>,
     holdings: BTreeMap<(u64, u64), Slot<(u64, u64)>>,
     reservations: BTreeMap<u64, Slot<Option<Reservation>>>,
@@ -124,13 +128,13 @@ async fn find_in(
     Ok(documents)
 }
 
-impl Ledger {
+impl WorkingSet {
     /// Loads the reservations and records of `needs.refs` and the watermarks (round one).
     pub async fn load_orders(
         &mut self,
         cols: &Collections,
         session: &mut ClientSession,
-        needs: &Needs,
+        needs: &Touched,
     ) -> anyhow::Result<()> {
         let refs = Bson::from(ints(needs.refs.iter().copied())?);
         for &order_ref in &needs.refs {
@@ -161,12 +165,9 @@ impl Ledger {
     }
 
     /// Adds the owners of the loaded reservations to `needs` (what releasing them touches).
-    pub fn add_reservation_owners(&self, needs: &mut Needs) {
+    pub fn add_reservation_owners(&self, needs: &mut Touched) {
         for reservation in self.reservations.values().filter_map(|s| s.value.as_ref()) {
-            needs.users.insert(reservation.user_id);
-            needs
-                .holdings
-                .insert((reservation.user_id, reservation.stock_id));
+            needs.add_owner(reservation);
         }
     }
 
@@ -175,7 +176,7 @@ impl Ledger {
         &mut self,
         cols: &Collections,
         session: &mut ClientSession,
-        needs: &Needs,
+        needs: &Touched,
     ) -> anyhow::Result<()> {
         for &user in &needs.users {
             self.wallets.insert(user, Slot::loaded((0, 0)));
@@ -214,154 +215,24 @@ impl Ledger {
             .collect()
     }
 
-    /// A shard's watermark.
-    pub fn watermark(&self, shard: u32) -> anyhow::Result<u64> {
-        self.watermarks
-            .get(&shard)
-            .map(|slot| slot.value)
-            .ok_or_else(|| anyhow::anyhow!("ledger: the watermark of shard {shard} was not loaded"))
-    }
-
-    /// Sets a shard's watermark.
-    pub fn put_watermark(&mut self, shard: u32, applied: u64) {
-        self.watermarks.insert(
-            shard,
-            Slot {
-                value: applied,
-                dirty: true,
-            },
-        );
-    }
-
-    /// A wallet: (available, escrowed) cents.
-    pub fn wallet(&self, user_id: u64) -> anyhow::Result<(u64, u64)> {
-        self.wallets
-            .get(&user_id)
-            .map(|slot| slot.value)
-            .ok_or_else(|| anyhow::anyhow!("ledger: the wallet of user {user_id} was not loaded"))
-    }
-
-    /// Sets a wallet.
-    pub fn put_wallet(&mut self, user_id: u64, wallet: (u64, u64)) {
-        self.wallets.insert(
-            user_id,
-            Slot {
-                value: wallet,
-                dirty: true,
-            },
-        );
-    }
-
-    /// A holding: (available, escrowed) lots.
-    pub fn holding(&self, user_id: u64, stock_id: u64) -> anyhow::Result<(u64, u64)> {
-        self.holdings
-            .get(&(user_id, stock_id))
-            .map(|slot| slot.value)
-            .ok_or_else(|| {
-                anyhow::anyhow!(
-                    "ledger: the holding of user {user_id} in {stock_id} was not loaded"
-                )
-            })
-    }
-
-    /// Sets a holding.
-    pub fn put_holding(&mut self, user_id: u64, stock_id: u64, lots: (u64, u64)) {
-        self.holdings.insert(
-            (user_id, stock_id),
-            Slot {
-                value: lots,
-                dirty: true,
-            },
-        );
-    }
-
-    /// An order's reservation.
-    pub fn reservation(&self, order_ref: u64) -> anyhow::Result<Option<Reservation>> {
-        self.reservations
-            .get(&order_ref)
+    /// A value a slot map holds for `key`; an error names what was not loaded.
+    fn loaded<K: Ord, T: Clone>(
+        slots: &BTreeMap<K, Slot<T>>,
+        key: &K,
+        what: impl FnOnce() -> String,
+    ) -> anyhow::Result<T> {
+        slots
+            .get(key)
             .map(|slot| slot.value.clone())
-            .ok_or_else(|| {
-                anyhow::anyhow!("ledger: the reservation of order {order_ref} was not loaded")
-            })
-    }
-
-    /// Sets an order's reservation.
-    pub fn put_reservation(&mut self, order_ref: u64, reservation: Reservation) {
-        self.reservations.insert(
-            order_ref,
-            Slot {
-                value: Some(reservation),
-                dirty: true,
-            },
-        );
-    }
-
-    /// Removes an order's reservation.
-    pub fn remove_reservation(&mut self, order_ref: u64) {
-        self.reservations.insert(
-            order_ref,
-            Slot {
-                value: None,
-                dirty: true,
-            },
-        );
-    }
-
-    /// A stock record (loaded, or created by this job).
-    pub fn stock_tx(&self, stock_tx_id: u64) -> anyhow::Result<Option<StockTx>> {
-        self.stock_txs
-            .get(&stock_tx_id)
-            .map(|slot| slot.value.as_ref().map(|(tx, _)| tx.clone()))
-            .ok_or_else(|| anyhow::anyhow!("ledger: stock tx {stock_tx_id} was not loaded"))
-    }
-
-    /// Creates a stock record with the next creation sequence.
-    pub fn insert_stock_tx(&mut self, record: StockTx) {
-        let seq = self.next(IdKind::RecordSeq);
-        self.stock_txs.insert(
-            record.stock_tx_id,
-            Slot {
-                value: Some((record, seq)),
-                dirty: true,
-            },
-        );
-    }
-
-    /// Updates an existing stock record (keeps its creation sequence).
-    pub fn put_stock_tx(&mut self, record: StockTx) -> anyhow::Result<()> {
-        let slot = self
-            .stock_txs
-            .get_mut(&record.stock_tx_id)
-            .and_then(|slot| slot.value.as_mut().map(|value| (value, &mut slot.dirty)))
-            .ok_or_else(|| anyhow::anyhow!("ledger: stock tx {} is unknown", record.stock_tx_id))?;
-        slot.0.0 = record;
-        *slot.1 = true;
-        Ok(())
-    }
-
-    /// Creates a wallet record with the next creation sequence.
-    pub fn insert_wallet_tx(&mut self, tx: WalletTx, user_id: u64, trade: (u64, u64)) {
-        let seq = self.next(IdKind::RecordSeq);
-        self.wallet_txs.push(StoredWalletTx {
-            tx,
-            user_id,
-            seq,
-            trade,
-        });
+            .ok_or_else(|| anyhow::anyhow!("working set: {} was not loaded", what()))
     }
 
     /// The next (provisional) id of `kind`.
-    pub fn next(&mut self, kind: IdKind) -> u64 {
+    fn next(&mut self, kind: Kind) -> u64 {
         let index = kind.index();
         let id = provisional_base(kind) + self.issued[index];
         self.issued[index] += 1;
         id
-    }
-
-    /// Stock tx ids handed out from now on stay above `used` (an id taken by a lost
-    /// reservation).
-    pub fn keep_stock_tx_ids_above(&mut self, used: u64) {
-        self.stock_tx_floor = Some(self.stock_tx_floor.map_or(used, |floor| floor.max(used)));
     }
 
     /// Takes the real ids and writes every change in `session`'s transaction.
@@ -380,7 +251,7 @@ impl Ledger {
                 firsts[kind.index()] = txn::take_ids(cols, counter_name, count).await?;
             }
         }
-        let real = |kind: IdKind, id: u64| -> u64 {
+        let real = |kind: Kind, id: u64| -> u64 {
             let base = provisional_base(kind);
             if (base..base + RANGE).contains(&id) {
                 firsts[kind.index()] + (id - base)
@@ -392,12 +263,12 @@ impl Ledger {
         for (user, slot) in self.wallets.iter().filter(|(_, s)| s.dirty) {
             wallets.push(codec::wallet_doc(*user, slot.value)?);
         }
-        txn::replace_all(cols, session, name::WALLETS, wallets).await?;
+        txn::write_all(cols, session, name::WALLETS, Bulk::Replace(wallets)).await?;
         let mut holdings = Vec::new();
         for ((user, stock), slot) in self.holdings.iter().filter(|(_, s)| s.dirty) {
             holdings.push(codec::holding_doc(*user, *stock, slot.value)?);
         }
-        txn::replace_all(cols, session, name::HOLDINGS, holdings).await?;
+        txn::write_all(cols, session, name::HOLDINGS, Bulk::Replace(holdings)).await?;
         let (mut kept, mut removed) = (Vec::new(), Vec::new());
         for (order_ref, slot) in self.reservations.iter().filter(|(_, s)| s.dirty) {
             match &slot.value {
@@ -405,28 +276,28 @@ impl Ledger {
                 None => removed.push(Bson::Int64(codec::int(*order_ref)?)),
             }
         }
-        txn::replace_all(cols, session, name::RESERVATIONS, kept).await?;
-        txn::delete_all(cols, session, name::RESERVATIONS, removed).await?;
+        txn::write_all(cols, session, name::RESERVATIONS, Bulk::Replace(kept)).await?;
+        txn::write_all(cols, session, name::RESERVATIONS, Bulk::Delete(removed)).await?;
         let mut records = Vec::new();
         for slot in self.stock_txs.values().filter(|s| s.dirty) {
             let Some((record, seq)) = &slot.value else {
                 continue;
             };
             let mut record = record.clone();
-            record.stock_tx_id = real(IdKind::StockTx, record.stock_tx_id);
-            record.wallet_tx_id = record.wallet_tx_id.map(|id| real(IdKind::WalletTx, id));
-            records.push(codec::stock_tx_doc(&record, real(IdKind::RecordSeq, *seq))?);
+            record.stock_tx_id = real(Kind::StockTx, record.stock_tx_id);
+            record.wallet_tx_id = record.wallet_tx_id.map(|id| real(Kind::WalletTx, id));
+            records.push(codec::stock_tx_doc(&record, real(Kind::RecordSeq, *seq))?);
         }
-        txn::replace_all(cols, session, name::STOCK_TXS, records).await?;
+        txn::write_all(cols, session, name::STOCK_TXS, Bulk::Replace(records)).await?;
         let mut wallet_txs = Vec::new();
         for stored in &self.wallet_txs {
             let mut stored = stored.clone();
-            stored.tx.wallet_tx_id = real(IdKind::WalletTx, stored.tx.wallet_tx_id);
-            stored.tx.stock_tx_id = real(IdKind::StockTx, stored.tx.stock_tx_id);
-            stored.seq = real(IdKind::RecordSeq, stored.seq);
+            stored.tx.wallet_tx_id = real(Kind::WalletTx, stored.tx.wallet_tx_id);
+            stored.tx.stock_tx_id = real(Kind::StockTx, stored.tx.stock_tx_id);
+            stored.seq = real(Kind::RecordSeq, stored.seq);
             wallet_txs.push(codec::wallet_tx_doc(&stored)?);
         }
-        txn::insert_all(cols, session, name::WALLET_TXS, wallet_txs).await?;
+        txn::write_all(cols, session, name::WALLET_TXS, Bulk::Insert(wallet_txs)).await?;
         let mut watermarks = Vec::new();
         for (shard, slot) in self.watermarks.iter().filter(|(_, s)| s.dirty) {
             watermarks.push(doc! {
@@ -434,6 +305,112 @@ impl Ledger {
                 "applied_through": codec::int(slot.value)?,
             });
         }
-        txn::replace_all(cols, session, name::WATERMARKS, watermarks).await
+        txn::write_all(cols, session, name::WATERMARKS, Bulk::Replace(watermarks)).await
+    }
+}
+
+/// Changed values are marked dirty and written by [`WorkingSet::flush`].
+impl Ledger for WorkingSet {
+    fn watermark(&mut self, shard: u32) -> anyhow::Result<u64> {
+        Self::loaded(&self.watermarks, &shard, || {
+            format!("the watermark of shard {shard}")
+        })
+    }
+
+    fn put_watermark(&mut self, shard: u32, applied: u64) -> anyhow::Result<()> {
+        self.watermarks.insert(shard, Slot::changed(applied));
+        Ok(())
+    }
+
+    fn wallet(&mut self, user_id: u64) -> anyhow::Result<Balance> {
+        Self::loaded(&self.wallets, &user_id, || {
+            format!("the wallet of user {user_id}")
+        })
+    }
+
+    fn put_wallet(&mut self, user_id: u64, wallet: Balance) -> anyhow::Result<()> {
+        self.wallets.insert(user_id, Slot::changed(wallet));
+        Ok(())
+    }
+
+    fn holding(&mut self, user_id: u64, stock_id: u64) -> anyhow::Result<Balance> {
+        Self::loaded(&self.holdings, &(user_id, stock_id), || {
+            format!("the holding of user {user_id} in {stock_id}")
+        })
+    }
+
+    fn put_holding(&mut self, user_id: u64, stock_id: u64, lots: Balance) -> anyhow::Result<()> {
+        self.holdings
+            .insert((user_id, stock_id), Slot::changed(lots));
+        Ok(())
+    }
+
+    fn reservation(&mut self, order_ref: u64) -> anyhow::Result<Option<Reservation>> {
+        Self::loaded(&self.reservations, &order_ref, || {
+            format!("the reservation of order {order_ref}")
+        })
+    }
+
+    fn put_reservation(&mut self, order_ref: u64, reservation: Reservation) -> anyhow::Result<()> {
+        self.reservations
+            .insert(order_ref, Slot::changed(Some(reservation)));
+        Ok(())
+    }
+
+    fn remove_reservation(&mut self, order_ref: u64) -> anyhow::Result<()> {
+        self.reservations.insert(order_ref, Slot::changed(None));
+        Ok(())
+    }
+
+    fn stock_tx(&mut self, stock_tx_id: u64) -> anyhow::Result<Option<StockTx>> {
+        let stored = Self::loaded(&self.stock_txs, &stock_tx_id, || {
+            format!("stock tx {stock_tx_id}")
+        })?;
+        Ok(stored.map(|(record, _)| record))
+    }
+
+    fn insert_stock_tx(&mut self, record: StockTx) -> anyhow::Result<()> {
+        let seq = self.next(Kind::RecordSeq);
+        self.stock_txs
+            .insert(record.stock_tx_id, Slot::changed(Some((record, seq))));
+        Ok(())
+    }
+
+    fn put_stock_tx(&mut self, record: StockTx) -> anyhow::Result<()> {
+        let slot = self
+            .stock_txs
+            .get_mut(&record.stock_tx_id)
+            .and_then(|slot| slot.value.as_mut().map(|value| (value, &mut slot.dirty)))
+            .ok_or_else(|| {
+                anyhow::anyhow!("working set: stock tx {} is unknown", record.stock_tx_id)
+            })?;
+        slot.0.0 = record;
+        *slot.1 = true;
+        Ok(())
+    }
+
+    fn insert_wallet_tx(
+        &mut self,
+        record: WalletTx,
+        user_id: u64,
+        trade: TradeId,
+    ) -> anyhow::Result<()> {
+        let seq = self.next(Kind::RecordSeq);
+        self.wallet_txs.push(StoredWalletTx {
+            tx: record,
+            user_id,
+            seq,
+            trade: (trade.stock_id, trade.sequence),
+        });
+        Ok(())
+    }
+
+    fn next_id(&mut self, kind: IdKind) -> anyhow::Result<u64> {
+        Ok(self.next(Kind::from(kind)))
+    }
+
+    fn keep_stock_tx_ids_above(&mut self, used: u64) -> anyhow::Result<()> {
+        self.stock_tx_floor = Some(self.stock_tx_floor.map_or(used, |floor| floor.max(used)));
+        Ok(())
     }
 }
