@@ -76,8 +76,9 @@ pub struct EmbeddedArgs {
     pub token_ttl: Duration,
 }
 
-/// Where the outside services of the distributed deployment are.
-#[derive(Debug, Clone, Args)]
+/// Where the outside services of the distributed deployment are. `Debug` leaves out the URLs
+/// (they may carry passwords) and the token secret.
+#[derive(Clone, Args)]
 pub struct Backends {
     /// MongoDB connection string (the store of users, stocks, orders, trades, the ledger).
     #[arg(
@@ -116,6 +117,21 @@ pub struct Backends {
     /// HS256 secret for tokens; the same in every role (required).
     #[arg(long, env = "EXCHANGE_JWT_SECRET", hide_env_values = true)]
     pub jwt_secret: String,
+}
+
+impl std::fmt::Debug for Backends {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Backends")
+            .field("mongo_url", &"<redacted>")
+            .field("mongo_db", &self.mongo_db)
+            .field("redis_url", &"<redacted>")
+            .field("redis_prefix", &self.redis_prefix)
+            .field("amqp_url", &"<redacted>")
+            .field("amqp_prefix", &self.amqp_prefix)
+            .field("shards", &self.shards)
+            .field("jwt_secret", &"<redacted>")
+            .finish()
+    }
 }
 
 /// Settings of a stateless HTTP role.
@@ -317,6 +333,11 @@ mod tests {
             ]);
             assert!(parsed.is_err(), "{too_short}");
         }
+        let printed = format!("{:?}", order.backends);
+        assert!(
+            !printed.contains("guest:guest") && !printed.contains("\"s\""),
+            "{printed}"
+        );
         if std::env::var_os("EXCHANGE_JWT_SECRET").is_none() {
             assert!(Cli::try_parse_from(["exchange", "auth"]).is_err());
         }
