@@ -56,9 +56,21 @@ pub struct Api {
 impl Api {
     /// A client for `base_url` (no trailing slash).
     pub fn new(base_url: &str) -> Self {
+        Self::with_idle_connections(base_url, 4)
+    }
+
+    /// A client that opens a new connection for every request. Fault tests use it: a kept-alive
+    /// connection that the server side closed fails the next request with a transport error, an
+    /// answer whose outcome nobody knows; on a fresh connection to the gateway every request
+    /// gets the gateway's answer (a 502 envelope at worst).
+    pub fn fresh_connections(base_url: &str) -> Self {
+        Self::with_idle_connections(base_url, 0)
+    }
+
+    fn with_idle_connections(base_url: &str, idle: usize) -> Self {
         let client = Client::builder()
             .timeout(Duration::from_secs(30))
-            .pool_max_idle_per_host(4)
+            .pool_max_idle_per_host(idle)
             .build()
             .unwrap_or_else(|error| panic!("cannot build the HTTP client: {error}"));
         Self {

@@ -244,7 +244,7 @@ impl Market {
     /// Registers `sellers` and `buyers`, creates stocks until there are `per_shard` on each
     /// shard, grants the shares and makes the deposits.
     pub fn open(base_url: &str, sellers: usize, buyers: usize, per_shard: [usize; SHARDS]) -> Self {
-        let api = crate::http::Api::new(base_url);
+        let api = crate::http::Api::fresh_connections(base_url);
         let sellers: Vec<Trader> = (0..sellers)
             .map(|index| Trader::register(&api, &format!("seller{index}")))
             .collect();
