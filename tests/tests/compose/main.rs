@@ -376,3 +376,37 @@ fn nginx_conf_routes_every_api_path_to_the_role_that_owns_it() {
         Some(&["404".to_string()][..])
     );
 }
+
+/// The course's load run holds 20k client connections at once; each proxied one also needs an
+/// upstream connection, and every connection a file descriptor.
+const COURSE_CLIENT_CONNECTIONS: u64 = 20_000;
+
+#[test]
+fn nginx_takes_the_course_load_runs_connection_count() {
+    let root = nginx_conf::parse(&read(&workspace_dir().join("nginx/nginx.conf")));
+    let number = |args: Option<&[String]>, what: &str| -> u64 {
+        args.and_then(<[String]>::first)
+            .and_then(|value| value.parse().ok())
+            .unwrap_or_else(|| panic!("no numeric {what} in nginx/nginx.conf"))
+    };
+    let events = root
+        .children("events")
+        .next()
+        .unwrap_or_else(|| panic!("no events block"));
+    let connections = number(
+        events.child_args("worker_connections"),
+        "worker_connections",
+    );
+    assert!(
+        connections >= COURSE_CLIENT_CONNECTIONS,
+        "worker_connections {connections} < {COURSE_CLIENT_CONNECTIONS}"
+    );
+    let files = number(
+        root.child_args("worker_rlimit_nofile"),
+        "worker_rlimit_nofile",
+    );
+    assert!(
+        files >= connections,
+        "worker_rlimit_nofile {files} < worker_connections {connections}"
+    );
+}
