@@ -7,11 +7,11 @@
 use crate::binary::exchange_binary;
 use crate::http::Api;
 use std::fs::File;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use tempfile::TempDir;
+use test_services::loopback::free_port;
 
 /// How long a fresh process may take to answer `GET /health` with 200.
 const HEALTH_DEADLINE: Duration = Duration::from_secs(60);
@@ -182,15 +182,6 @@ impl LocalExchange {
             let _ = child.wait();
         }
     }
-}
-
-pub(crate) fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .unwrap_or_else(|error| panic!("cannot bind a loopback port: {error}"));
-    listener
-        .local_addr()
-        .unwrap_or_else(|error| panic!("no local address: {error}"))
-        .port()
 }
 
 pub(crate) fn wait_until_healthy(child: &mut Child, base_url: &str) -> Result<(), String> {

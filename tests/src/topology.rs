@@ -17,12 +17,13 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
+use test_services::loopback::free_port;
 use test_services::mongo::TestMongo;
 use test_services::nginx::{TestNginx, Upstreams};
 use test_services::rabbitmq::TestRabbit;
 use test_services::redis::TestRedis;
 
-use crate::app::{free_port, log_tail, wait_until_healthy};
+use crate::app::{log_tail, wait_until_healthy};
 use crate::binary::exchange_binary;
 
 use crate::deployment::{SHARD_COUNT, env};

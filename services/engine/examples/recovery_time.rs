@@ -5,32 +5,18 @@
 //!
 //! cargo run --release -p engine --example recovery_time -- 10000 100000
 
+#[path = "workload/resting.rs"]
+mod workload;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use contracts::embedded::{Delivery, ShardInput};
-use contracts::{OrderType, PlaceOrder, SelfTrade, ShardCommand, Side, TimeInForce};
 use platform::clock::{SharedClock, SystemClock};
 use tokio::sync::{mpsc, oneshot, watch};
+use workload::resting_sell;
 
 /// Commands in flight at once while filling.
 const WINDOW: usize = 1024;
-
-fn resting_sell(order_ref: u64) -> ShardCommand {
-    ShardCommand::Place(PlaceOrder {
-        order_ref,
-        user_id: 1 + order_ref % 50,
-        stock_id: 2 * (order_ref % 8),
-        side: Side::Sell,
-        order_type: OrderType::Limit {
-            price_cents: 10_000 + order_ref % 5_000,
-        },
-        quantity: 10,
-        time_in_force: TimeInForce::Gtc,
-        post_only: false,
-        self_trade: SelfTrade::Skip,
-    })
-}
 
 async fn fill(path: &std::path::Path, resting: u64, clock: &SharedClock) -> anyhow::Result<()> {
     let shard = engine::recovery::open(0, path, clock.clone())?;

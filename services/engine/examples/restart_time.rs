@@ -15,20 +15,22 @@
 //! cargo run --release -p engine --example restart_time -- target/release/exchange 10000 100000
 //! ```
 
-use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+#[path = "workload/resting.rs"]
+mod workload;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
+use contracts::ShardOutcome;
 use contracts::amqp::Topology;
-use contracts::{OrderType, PlaceOrder, SelfTrade, ShardCommand, ShardOutcome, Side, TimeInForce};
 use futures_util::StreamExt;
 use lapin::options::{BasicAckOptions, BasicConsumeOptions};
 use lapin::types::FieldTable;
 use platform::amqp::{self, Publisher, Route};
+use test_services::loopback::{free_port, health_is_ok};
 use test_services::rabbitmq::TestRabbit;
+use workload::resting_sell;
 
 /// Commands published before their confirms are awaited together.
 const WINDOW: usize = 1024;
@@ -36,22 +38,6 @@ const WINDOW: usize = 1024;
 const ROUNDS: usize = 3;
 /// How long any single wait may take.
 const DEADLINE: Duration = Duration::from_secs(300);
-
-fn resting_sell(order_ref: u64) -> ShardCommand {
-    ShardCommand::Place(PlaceOrder {
-        order_ref,
-        user_id: 1 + order_ref % 50,
-        stock_id: 2 * (order_ref % 8),
-        side: Side::Sell,
-        order_type: OrderType::Limit {
-            price_cents: 10_000 + order_ref % 5_000,
-        },
-        quantity: 10,
-        time_in_force: TimeInForce::Gtc,
-        post_only: false,
-        self_trade: SelfTrade::Skip,
-    })
-}
 
 /// One engine process and how to start it again.
 struct Engine {
@@ -100,7 +86,7 @@ impl Engine {
     fn wait_healthy(&mut self) -> anyhow::Result<()> {
         let started = Instant::now();
         while started.elapsed() < DEADLINE {
-            if health_ok(self.port) {
+            if health_is_ok(self.port) {
                 return Ok(());
             }
             if let Some(child) = self.child.as_mut()
@@ -118,27 +104,6 @@ impl Drop for Engine {
     fn drop(&mut self) {
         let _ = self.kill();
     }
-}
-
-fn health_ok(port: u16) -> bool {
-    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let Ok(mut stream) = TcpStream::connect_timeout(&address, Duration::from_millis(200)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
-    let request = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-    if stream.write_all(request).is_err() {
-        return false;
-    }
-    let mut answer = String::new();
-    let _ = stream.read_to_string(&mut answer);
-    answer.starts_with("HTTP/1.1 200")
-}
-
-fn free_port() -> anyhow::Result<u16> {
-    Ok(TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?
-        .local_addr()?
-        .port())
 }
 
 /// Publishes commands to shard 0's queue and reads its outcomes as the settler.
@@ -239,7 +204,7 @@ async fn measure(binary: &Path, resting: u64) -> anyhow::Result<()> {
     let mut engine = Engine {
         binary: binary.to_owned(),
         data_dir: dir.path().join("engine"),
-        port: free_port()?,
+        port: free_port(),
         prefix: rabbit.prefix().to_owned(),
         url: rabbit.url().to_owned(),
         child: None,

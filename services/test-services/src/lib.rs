@@ -7,6 +7,7 @@
 //! live in shared servers (databases, key prefixes, queue prefixes) are unique per handle.
 //! Only 127.0.0.1 is ever used.
 
+pub mod loopback;
 pub mod mongo;
 pub mod nginx;
 pub mod rabbitmq;

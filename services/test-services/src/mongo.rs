@@ -10,12 +10,14 @@
 //! server and deletes its storage. So no server outlives its tests, shared or not.
 
 use std::io::Write as _;
-use std::net::{Ipv4Addr, SocketAddrV4, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddrV4, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::loopback::free_port;
 
 /// How long a start may take: the first one installs SecantusDB into the venv.
 const START_DEADLINE: Duration = Duration::from_secs(90);
@@ -87,13 +89,6 @@ struct Server {
 /// The repository root (services/test-services/../..).
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0))
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .unwrap_or_else(|e| panic!("no free loopback port: {e}"))
 }
 
 /// Runs the server in the background, waits for stdin to close, then stops the server and

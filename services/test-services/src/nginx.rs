@@ -10,12 +10,13 @@
 //! Limits: when the tests run as root, nginx's workers run as `nobody` (nginx's default), so the
 //! prefix directory is made world-readable for them to reach the temp paths.
 
-use std::io::{Read, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::SocketAddr;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::loopback::{free_port, health_is_ok};
 
 /// The gateway config template, as committed.
 pub const TEMPLATE: &str = include_str!("../../../nginx/exchange.conf.template");
@@ -327,29 +328,6 @@ fn stop(binary: &Path, prefix: &Path, mut child: Child) {
     }
     let _ = child.kill();
     let _ = child.wait();
-}
-
-/// One `GET /health` over a plain socket (this crate has no HTTP client).
-fn health_is_ok(port: u16) -> bool {
-    let address = SocketAddr::from((Ipv4Addr::LOCALHOST, port));
-    let Ok(mut stream) = TcpStream::connect_timeout(&address, Duration::from_secs(1)) else {
-        return false;
-    };
-    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    let request = b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-    if stream.write_all(request).is_err() {
-        return false;
-    }
-    let mut answer = String::new();
-    let _ = stream.read_to_string(&mut answer);
-    answer.starts_with("HTTP/1.1 200")
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|listener| listener.local_addr())
-        .map(|address| address.port())
-        .unwrap_or_else(|error| panic!("cannot find a free loopback port: {error}"))
 }
 
 fn read_to_string(path: &Path) -> String {

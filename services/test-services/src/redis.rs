@@ -7,10 +7,12 @@
 //! spoken to with a few bytes of RESP over a plain socket, so this crate needs no Redis client.
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, TcpStream};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::loopback::free_port;
 
 /// How to get the binary when it is missing.
 const INSTALL_HINT: &str =
@@ -99,14 +101,6 @@ impl Drop for TestRedis {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-/// A port that was free a moment ago.
-fn free_port() -> u16 {
-    TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .unwrap_or_else(|e| panic!("no free loopback port: {e}"))
 }
 
 /// Starts `redis-server` on `port` and waits for `PING`; on failure the process is gone and
