@@ -16,6 +16,7 @@ use std::sync::Arc;
 use platform::clock::SharedClock;
 use platform::group_commit::GroupCommitter;
 use platform::identity::{Authenticator, KnownUsers};
+use platform::remembered_users::RememberedUsers;
 
 pub use config::AuthConfig;
 pub use domain::service::AuthService;
@@ -36,7 +37,7 @@ pub fn connect(
     clock: SharedClock,
 ) -> anyhow::Result<AuthDeps> {
     let users = Arc::new(store::RedbUsers::open(committer)?);
-    let known: Arc<dyn KnownUsers> = users.clone();
+    let known: Arc<dyn KnownUsers> = Arc::new(RememberedUsers::new(users.clone()));
     let authenticator = Authenticator::new(&config.jwt_secret, known);
     let service = AuthService::new(config, users, authenticator.clone(), clock)?;
     Ok(AuthDeps {

@@ -34,6 +34,13 @@ pub trait KnownUsers: Send + Sync + 'static {
     async fn exists(&self, user_id: u64) -> anyhow::Result<bool>;
 }
 
+#[async_trait]
+impl<K: KnownUsers + ?Sized> KnownUsers for Arc<K> {
+    async fn exists(&self, user_id: u64) -> anyhow::Result<bool> {
+        K::exists(self, user_id).await
+    }
+}
+
 /// Signs and verifies tokens with one shared secret.
 #[derive(Clone)]
 pub struct Authenticator {

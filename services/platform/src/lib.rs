@@ -24,6 +24,7 @@ pub mod identity;
 pub mod ids;
 pub mod json_body;
 pub mod money;
+pub mod remembered_users;
 pub mod shutdown;
 pub mod telemetry;
 #[cfg(feature = "testing")]

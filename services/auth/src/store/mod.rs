@@ -3,13 +3,10 @@
 
 pub mod mongo;
 
-use std::sync::RwLock;
-
 use async_trait::async_trait;
 use platform::group_commit::GroupCommitter;
 use platform::identity::KnownUsers;
 use redb::{ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
-use rustc_hash::FxHashSet;
 use serde::{Deserialize, Serialize};
 
 use crate::domain::ports::{NameTaken, StoredUser, UserStore};
@@ -29,11 +26,10 @@ struct UserRecord {
     password_hash: String,
 }
 
-/// Users in redb, with a positive cache of existing ids for token checks (users are never
-/// deleted; a deletion path would have to evict from it).
+/// Users in redb. Token checks ask through `platform::remembered_users`, which caches the ids
+/// that exist.
 pub struct RedbUsers {
     committer: GroupCommitter,
-    known: RwLock<FxHashSet<u64>>,
 }
 
 impl RedbUsers {
@@ -44,10 +40,7 @@ impl RedbUsers {
         txn.open_table(NAMES)?;
         txn.open_table(META)?;
         txn.commit()?;
-        Ok(Self {
-            committer,
-            known: RwLock::new(FxHashSet::default()),
-        })
+        Ok(Self { committer })
     }
 }
 
@@ -109,18 +102,7 @@ impl UserStore for RedbUsers {
 #[async_trait]
 impl KnownUsers for RedbUsers {
     async fn exists(&self, user_id: u64) -> anyhow::Result<bool> {
-        if self
-            .known
-            .read()
-            .is_ok_and(|known| known.contains(&user_id))
-        {
-            return Ok(true);
-        }
         let txn = self.committer.database().begin_read()?;
-        let exists = txn.open_table(USERS)?.get(user_id)?.is_some();
-        if exists && let Ok(mut known) = self.known.write() {
-            known.insert(user_id);
-        }
-        Ok(exists)
+        Ok(txn.open_table(USERS)?.get(user_id)?.is_some())
     }
 }

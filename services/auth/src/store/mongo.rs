@@ -7,15 +7,12 @@
 //! unique index on the name decides concurrent registrations of one name: exactly one wins.
 //! Every write uses write concern majority; reads use read concern majority.
 
-use std::sync::RwLock;
-
 use async_trait::async_trait;
 use mongodb::bson::{Document, doc};
 use mongodb::error::{ErrorKind, WriteFailure};
 use mongodb::options::{DatabaseOptions, IndexOptions, ReadConcern, ReturnDocument, WriteConcern};
 use mongodb::{Client, Collection, IndexModel};
 use platform::identity::KnownUsers;
-use rustc_hash::FxHashSet;
 
 use crate::domain::ports::{NameTaken, StoredUser, UserStore};
 use crate::domain::user::{DisplayName, UserName};
@@ -31,10 +28,6 @@ const USER_ID_COUNTER: &str = "user_id";
 pub struct MongoUsers {
     users: Collection<Document>,
     counters: Collection<Document>,
-    /// Ids known to exist. Only positive answers are cached: users are never deleted through
-    /// the API, so a cached id stays true (a deletion path would have to evict from it, on every
-    /// process). Negative answers are not cached: the user may register a moment later.
-    known: RwLock<FxHashSet<u64>>,
 }
 
 impl MongoUsers {
@@ -72,11 +65,7 @@ impl MongoUsers {
         {
             return Err(error.into());
         }
-        Ok(Self {
-            users,
-            counters,
-            known: RwLock::new(FxHashSet::default()),
-        })
+        Ok(Self { users, counters })
     }
 
     async fn next_user_id(&self) -> anyhow::Result<u64> {
@@ -156,13 +145,6 @@ impl UserStore for MongoUsers {
 #[async_trait]
 impl KnownUsers for MongoUsers {
     async fn exists(&self, user_id: u64) -> anyhow::Result<bool> {
-        if self
-            .known
-            .read()
-            .is_ok_and(|known| known.contains(&user_id))
-        {
-            return Ok(true);
-        }
         let Ok(id) = i64::try_from(user_id) else {
             return Ok(false);
         };
@@ -172,9 +154,6 @@ impl KnownUsers for MongoUsers {
             .projection(doc! { "_id": 1 })
             .await?
             .is_some();
-        if exists && let Ok(mut known) = self.known.write() {
-            known.insert(user_id);
-        }
         Ok(exists)
     }
 }

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use auth::store::mongo::MongoUsers;
 use platform::identity::{Authenticator, KnownUsers};
+use platform::remembered_users::RememberedUsers;
 use portfolio::PortfolioStore;
 use portfolio::cache::CachedPortfolio;
 use portfolio::store::mongo::MongoPortfolio;
@@ -13,7 +14,7 @@ use crate::config::Backends;
 /// The users in MongoDB, and the token verifier that checks against them.
 pub async fn users(backends: &Backends) -> anyhow::Result<(Arc<MongoUsers>, Authenticator)> {
     let users = Arc::new(MongoUsers::connect(&backends.mongo_url, &backends.mongo_db).await?);
-    let known: Arc<dyn KnownUsers> = users.clone();
+    let known: Arc<dyn KnownUsers> = Arc::new(RememberedUsers::new(users.clone()));
     let authenticator = Authenticator::new(backends.jwt_secret.as_bytes(), known);
     Ok((users, authenticator))
 }
