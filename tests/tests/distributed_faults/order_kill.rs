@@ -47,6 +47,8 @@ fn the_order_role_killed_mid_stream_loses_no_acknowledged_order() {
         "MEASURE order role restart after kill -9: healthy after {healthy_after:?}, first new \
          order served through the gateway after {first:?}"
     );
+    let lost = report.accept_lost_answers();
+    println!("order role kill -9: {lost} requests got no answer (connection closed mid-request)");
     verified("order role kill -9", &market, &report);
     report.extend(new_orders_work(&market));
     verified("order role kill -9, new orders", &market, &report);
