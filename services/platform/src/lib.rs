@@ -11,6 +11,8 @@
 //! - [`group_commit`]: one writer thread per store that commits a drained batch of jobs in one
 //!   transaction (durable jobs fsync'd; volatile ones first, made durable by the next durable
 //!   commit) and answers each job only after its commit.
+//! - [`journal`]: an append-only journal with group fsync and snapshots, for state kept in
+//!   memory (the embedded portfolio).
 //! - [`amqp`]: RabbitMQ connection with retry, confirmed publishing, topology, decoding.
 //! - [`clock`], [`shutdown`], [`telemetry`], [`fallback`] (404/405 in the envelope).
 
@@ -22,6 +24,7 @@ pub mod fallback;
 pub mod group_commit;
 pub mod identity;
 pub mod ids;
+pub mod journal;
 pub mod json_body;
 pub mod money;
 pub mod remembered_users;

@@ -1,0 +1,218 @@
+//! An append-only journal with group fsync, for state kept in memory: the owner applies a change
+//! to its state, appends the change as a record (under the same lock, so the journal's order is
+//! the order of the changes), and answers its caller once [`Journal::durable`] says the record is
+//! on disk. One writer thread writes whatever was appended since its last write and syncs it
+//! with one `fdatasync`, however many records that is: a commit costs one sequential write, not
+//! a B-tree's copy-on-write pages.
+//!
+//! Recovery is the newest snapshot plus the records after it ([`Journal::open`]); a torn record
+//! at the tail (a write a crash cut short, never acknowledged) is cut off. The owner takes a
+//! snapshot of its whole state when [`Journal::wants_snapshot`] says so (the journal has grown
+//! past twice the last snapshot, and at least [`MIN_JOURNAL_BYTES`]), so the replay after a
+//! restart stays proportional to the state, and the snapshot work stays amortized.
+//!
+//! A failed write or sync is final: every waiting and later record gets an error (the state in
+//! memory may be ahead of the disk, so nothing more may be acknowledged), and it is logged.
+//! Hand-written because the one crate for this (okaywal) says it is not for production use; the
+//! framing is [`frame`], the files [`files`].
+
+mod files;
+mod frame;
+mod writer;
+
+use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+
+use serde::Serialize;
+use tokio::sync::watch;
+
+pub use files::Recovered;
+
+/// The journal size below which no snapshot is asked for.
+pub const MIN_JOURNAL_BYTES: u64 = 64 << 20;
+
+/// The position of a record: durable once [`Progress::durable_through`] reaches it.
+pub type Ticket = u64;
+
+/// The journal failed (a write or sync error, or it was closed): nothing more is acknowledged.
+#[derive(Debug, thiserror::Error)]
+#[error("the journal could not make the change durable")]
+pub struct JournalFailed;
+
+/// How far the writer got.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Progress {
+    /// Every record up to this ticket is on disk.
+    pub durable_through: Ticket,
+    /// The writer stopped on an error; nothing after `durable_through` will be.
+    pub failed: bool,
+}
+
+/// Appended work the writer has not taken yet.
+enum Chunk {
+    /// Frames, through this ticket.
+    Records(Vec<u8>, Ticket),
+    /// A snapshot of the state after every record appended before it.
+    Snapshot(Vec<u8>),
+}
+
+struct Queue {
+    chunks: Vec<Chunk>,
+    next_ticket: Ticket,
+    journal_bytes: u64,
+    last_snapshot_bytes: u64,
+    progress: Progress,
+    closed: bool,
+}
+
+struct Shared {
+    queue: Mutex<Queue>,
+    work_ready: Condvar,
+    progress_changed: Condvar,
+    progress: watch::Sender<Progress>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Queue> {
+        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Closes the journal when the last handle goes: the writer writes what is queued and stops.
+struct Closer(Arc<Shared>);
+
+impl Drop for Closer {
+    fn drop(&mut self) {
+        self.0.lock().closed = true;
+        self.0.work_ready.notify_all();
+    }
+}
+
+/// A handle to one journal (cheap to clone).
+#[derive(Clone)]
+pub struct Journal {
+    shared: Arc<Shared>,
+    _closer: Arc<Closer>,
+}
+
+impl Journal {
+    /// Opens (or creates) the journal `name` in `dir`, returns what it held and starts its
+    /// writer thread.
+    pub fn open(dir: &Path, name: &str) -> anyhow::Result<(Self, Recovered)> {
+        let layout = files::Layout::new(dir, name);
+        let (generation, recovered, file) = layout.recover()?;
+        let journal_bytes = recovered.records.iter().map(|r| r.len() as u64).sum();
+        let snapshot_bytes = recovered.snapshot.as_ref().map_or(0, |s| s.len() as u64);
+        let (progress, _) = watch::channel(Progress::default());
+        let shared = Arc::new(Shared {
+            queue: Mutex::new(Queue {
+                chunks: Vec::new(),
+                next_ticket: 1,
+                journal_bytes,
+                last_snapshot_bytes: snapshot_bytes,
+                progress: Progress::default(),
+                closed: false,
+            }),
+            work_ready: Condvar::new(),
+            progress_changed: Condvar::new(),
+            progress,
+        });
+        writer::start(
+            writer::Writer::new(layout, generation, file),
+            Arc::clone(&shared),
+            name,
+        )?;
+        let closer = Arc::new(Closer(Arc::clone(&shared)));
+        Ok((
+            Self {
+                shared,
+                _closer: closer,
+            },
+            recovered,
+        ))
+    }
+
+    /// Appends `record`; it is durable once [`Journal::durable`] of the returned ticket resolves.
+    /// Call it under the lock that orders the owner's changes.
+    pub fn append<T: Serialize + ?Sized>(&self, record: &T) -> anyhow::Result<Ticket> {
+        let mut queue = self.shared.lock();
+        if queue.progress.failed || queue.closed {
+            return Err(JournalFailed.into());
+        }
+        let ticket = queue.next_ticket;
+        let before = match queue.chunks.last_mut() {
+            Some(Chunk::Records(bytes, through)) => {
+                *through = ticket;
+                let before = bytes.len();
+                frame::encode_into(bytes, record).map(|()| bytes.len() - before)
+            }
+            _ => {
+                let mut bytes = Vec::with_capacity(4096);
+                let written = frame::encode_into(&mut bytes, record).map(|()| bytes.len());
+                queue.chunks.push(Chunk::Records(bytes, ticket));
+                written
+            }
+        }?;
+        queue.next_ticket += 1;
+        queue.journal_bytes += before as u64;
+        drop(queue);
+        self.shared.work_ready.notify_one();
+        Ok(ticket)
+    }
+
+    /// True when the journal has grown enough that the owner should write a snapshot.
+    pub fn wants_snapshot(&self) -> bool {
+        let queue = self.shared.lock();
+        queue.journal_bytes >= MIN_JOURNAL_BYTES.max(queue.last_snapshot_bytes.saturating_mul(2))
+    }
+
+    /// Queues a snapshot of the owner's whole state as of every record appended so far (call it
+    /// under the owner's lock); the records before it are dropped once it is written.
+    pub fn snapshot<T: Serialize + ?Sized>(&self, state: &T) -> anyhow::Result<()> {
+        let bytes = postcard::to_stdvec(state)?;
+        let mut queue = self.shared.lock();
+        queue.journal_bytes = 0;
+        queue.last_snapshot_bytes = bytes.len() as u64;
+        queue.chunks.push(Chunk::Snapshot(bytes));
+        drop(queue);
+        self.shared.work_ready.notify_one();
+        Ok(())
+    }
+
+    /// Resolves once the record of `ticket` is on disk.
+    pub async fn durable(&self, ticket: Ticket) -> Result<(), JournalFailed> {
+        let mut progress = self.shared.progress.subscribe();
+        let reached = progress
+            .wait_for(|p| p.durable_through >= ticket || p.failed)
+            .await
+            .map_err(|_| JournalFailed)?;
+        match reached.durable_through >= ticket {
+            true => Ok(()),
+            false => Err(JournalFailed),
+        }
+    }
+
+    /// Blocks until the record of `ticket` is on disk (for owners on their own thread).
+    pub fn wait_durable(&self, ticket: Ticket) -> Result<(), JournalFailed> {
+        let mut queue = self.shared.lock();
+        while queue.progress.durable_through < ticket && !queue.progress.failed {
+            queue = self
+                .shared
+                .progress_changed
+                .wait(queue)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        match queue.progress.durable_through >= ticket {
+            true => Ok(()),
+            false => Err(JournalFailed),
+        }
+    }
+}
+
+/// Decodes a record or snapshot payload.
+pub fn decode<T: serde::de::DeserializeOwned>(payload: &[u8]) -> anyhow::Result<T> {
+    Ok(postcard::from_bytes(payload)?)
+}
+
+#[cfg(test)]
+mod tests;
