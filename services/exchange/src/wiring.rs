@@ -30,6 +30,18 @@ fn committer(data_dir: &Path, name: &str) -> anyhow::Result<GroupCommitter> {
     Ok(GroupCommitter::start(Arc::new(database), name)?)
 }
 
+/// Refuses a data directory whose portfolio an earlier version kept in redb: starting on it
+/// would silently start from an empty portfolio.
+fn refuse_earlier_layout(data_dir: &Path) -> anyhow::Result<()> {
+    let earlier = data_dir.join("portfolio.redb");
+    anyhow::ensure!(
+        !earlier.exists(),
+        "{} was written by an earlier version (the portfolio in redb); start from a fresh data directory",
+        earlier.display()
+    );
+    Ok(())
+}
+
 /// Opens everything, recovers, starts shards and settlers.
 pub async fn start(config: &Config) -> anyhow::Result<Roles> {
     std::fs::create_dir_all(&config.data_dir)?;
@@ -46,9 +58,10 @@ pub async fn start(config: &Config) -> anyhow::Result<Roles> {
         committer(&config.data_dir, "auth")?,
         clock.clone(),
     )?;
+    refuse_earlier_layout(&config.data_dir)?;
     let portfolio = portfolio::connect(
         &PortfolioConfig,
-        committer(&config.data_dir, "portfolio")?,
+        &config.data_dir,
         auth.authenticator.clone(),
     )?;
     let engine_config = EngineConfig {

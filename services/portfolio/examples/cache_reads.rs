@@ -3,7 +3,7 @@
 //!
 //! `cargo run --release -p portfolio --example cache_reads [users] [reads_per_task] [tasks]`
 //!
-//! Starts a private `redis-server` (loopback) and uses the redb in-memory store as the inner
+//! Starts a private `redis-server` (loopback) and uses the throwaway in-memory store as the inner
 //! store; in production the inner store is MongoDB, a network round trip away.
 
 use std::sync::Arc;

@@ -5,7 +5,8 @@
 //! users (available + escrowed) only changes by deposits; shares of a stock only by
 //! `addStockToUser`; trades move them between users. Each shard outcome is applied exactly once:
 //! the shard's watermark is written in the same transaction as its effects. Lists are ordered
-//! by a creation sequence, never by wall clock. Read paths see committed data only.
+//! by a creation sequence, never by wall clock. A change is answered only once it is durable
+//! (embedded: journaled; distributed: committed to MongoDB).
 
 pub mod bus;
 pub mod cache;
@@ -17,7 +18,6 @@ pub mod store;
 
 use std::sync::Arc;
 
-use platform::group_commit::GroupCommitter;
 use platform::identity::Authenticator;
 
 pub use config::PortfolioConfig;
@@ -32,13 +32,13 @@ pub struct PortfolioDeps {
     pub authenticator: Authenticator,
 }
 
-/// Opens the portfolio tables in `committer`'s database.
+/// Opens (or creates) the portfolio's journal in `data_dir` and rebuilds its state.
 pub fn connect(
     _config: &PortfolioConfig,
-    committer: GroupCommitter,
+    data_dir: &std::path::Path,
     authenticator: Authenticator,
 ) -> anyhow::Result<PortfolioDeps> {
-    let store: Arc<dyn PortfolioStore> = Arc::new(store::RedbPortfolio::open(committer)?);
+    let store: Arc<dyn PortfolioStore> = Arc::new(store::JournalPortfolio::open(data_dir)?);
     Ok(PortfolioDeps {
         store,
         authenticator,

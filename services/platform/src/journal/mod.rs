@@ -160,6 +160,12 @@ impl Journal {
         Ok(ticket)
     }
 
+    /// The ticket of the last record appended (0 before any): a change that wrote nothing but
+    /// read what earlier records wrote waits for this one.
+    pub fn last_ticket(&self) -> Ticket {
+        self.shared.lock().next_ticket - 1
+    }
+
     /// True when the journal has grown enough that the owner should write a snapshot.
     pub fn wants_snapshot(&self) -> bool {
         let queue = self.shared.lock();

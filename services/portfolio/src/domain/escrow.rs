@@ -1,6 +1,6 @@
 //! The rules of the setup endpoints and of escrow, as pure functions on balances: what is
 //! refused (with the client's text), what a credit or an order's escrow makes of a balance.
-//! Both stores apply them; each reads and writes in its own way (redb: read, decide, write in
+//! Both stores apply them; each reads and writes in its own way (embedded: read, decide, write in
 //! one job; MongoDB: the escrow check is the filter of one conditional update, see
 //! `store/mongo/reserve.rs`).
 

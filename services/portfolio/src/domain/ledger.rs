@@ -1,6 +1,6 @@
 //! The ledger port: the state the settlement rules ([`super::settlement`]) read and change,
-//! one value at a time. Two adapters implement it: the redb tables of one write transaction
-//! (`store/tables.rs`), and the in-memory working set of one MongoDB settlement batch (loaded
+//! one value at a time. Two adapters implement it: the overlay of one job over the embedded
+//! in-memory state (`store/overlay.rs`), and the in-memory working set of one MongoDB settlement batch (loaded
 //! up front, written back in one bulk command per collection,
 //! `store/mongo/working_set.rs`). So the rules exist once and both stores run them.
 //!
@@ -18,7 +18,7 @@ pub type Balance = (u64, u64);
 
 /// Escrow held for one order until it ends.
 ///
-/// The redb store keeps it as postcard bytes: the fields and their order are its layout.
+/// The embedded store journals it as postcard bytes: the fields and their order are its layout.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reservation {
     /// The owner.

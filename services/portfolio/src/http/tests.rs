@@ -1,4 +1,4 @@
-//! Handler tests over the real store on redb's in-memory backend.
+//! Handler tests over the real store (the throwaway in-memory one).
 
 use std::sync::Arc;
 

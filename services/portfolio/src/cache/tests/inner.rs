@@ -1,4 +1,4 @@
-//! The inner store of the cache tests: the redb store, plus read counting and gates that
+//! The inner store of the cache tests: the throwaway in-memory store, plus read counting and gates that
 //! pause a call at a chosen point until the test lets it go (channels, no sleeps).
 
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use tokio::sync::{Mutex, mpsc};
 
 use crate::domain::ports::{Decision, Escrow, EscrowRequest, Holding, PortfolioStore};
 use crate::domain::records::{StockTx, WalletTx};
-use crate::store::RedbPortfolio;
+use crate::store::JournalPortfolio;
 
 /// One pause point. Armed, the next call that passes it stops, announces itself, and waits
 /// for [`Gate::release`]; unarmed, it passes straight through.
@@ -76,14 +76,14 @@ pub(super) struct Gates {
     pub(super) fail_after_deposit: AtomicBool,
 }
 
-/// The redb store behind the gates.
+/// The store behind the gates.
 pub(super) struct TestInner {
-    store: Arc<RedbPortfolio>,
+    store: Arc<JournalPortfolio>,
     gates: Arc<Gates>,
 }
 
 impl TestInner {
-    pub(super) fn new(store: Arc<RedbPortfolio>, gates: Arc<Gates>) -> Self {
+    pub(super) fn new(store: Arc<JournalPortfolio>, gates: Arc<Gates>) -> Self {
         Self { store, gates }
     }
 }

@@ -1,5 +1,5 @@
 //! Cache tests against a private `redis-server` each (`test_services::redis::TestRedis`), over
-//! the redb in-memory store wrapped in [`inner::TestInner`], which counts inner reads and can
+//! the throwaway in-memory store wrapped in [`inner::TestInner`], which counts inner reads and can
 //! pause inside an inner call so a test drives a reader and a writer through an exact
 //! interleaving.
 
@@ -18,7 +18,7 @@ use super::keys::Entry;
 use super::redis_side::Lookup;
 use super::{CacheSettings, CachedPortfolio};
 use crate::domain::ports::{Decision, PortfolioStore};
-use crate::store::RedbPortfolio;
+use crate::store::JournalPortfolio;
 use inner::{Gates, TestInner};
 
 /// A user the tests read and write.
@@ -27,7 +27,7 @@ const USER: u64 = 7;
 /// Redis, the inner store, and the cache in front of it.
 struct Harness {
     redis: TestRedis,
-    store: Arc<RedbPortfolio>,
+    store: Arc<JournalPortfolio>,
     gates: Arc<Gates>,
     cache: Arc<CachedPortfolio<TestInner>>,
 }

@@ -20,7 +20,6 @@ use mongodb::bson::{Document, doc};
 use mongodb::options::{DatabaseOptions, IndexOptions, ReadConcern, WriteConcern};
 use mongodb::{Client, Collection, Database, IndexModel};
 
-use super::super::tables::counter;
 
 /// Handles on every collection of the portfolio (cheap to clone).
 #[derive(Clone)]
@@ -148,4 +147,16 @@ impl Collections {
         }
         Ok(())
     }
+}
+
+/// Counter names (documents of the counters collection).
+pub mod counter {
+    /// Stock ids.
+    pub const STOCK_ID: &str = "next_stock_id";
+    /// Stock transaction ids (order refs and children).
+    pub const STOCK_TX_ID: &str = "next_stock_tx_id";
+    /// Wallet transaction ids.
+    pub const WALLET_TX_ID: &str = "next_wallet_tx_id";
+    /// Creation sequence of records (list order).
+    pub const RECORD_SEQ: &str = "next_record_seq";
 }

@@ -7,7 +7,7 @@ use contracts::Side;
 use mongodb::bson::{Bson, Document, doc};
 use mongodb::{ClientSession, Collection};
 
-use super::super::tables::counter;
+use super::collections::counter;
 use super::codec::{self, int};
 use super::collections::Collections;
 use super::txn;

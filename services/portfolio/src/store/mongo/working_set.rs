@@ -18,7 +18,7 @@ use mongodb::bson::{Bson, Document, doc};
 
 use contracts::TradeId;
 
-use super::super::tables::counter;
+use super::collections::counter;
 use super::codec::{self, StoredWalletTx};
 use super::collections::{Collections, name};
 use super::txn::{self, Bulk};

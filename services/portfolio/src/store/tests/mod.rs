@@ -1,5 +1,5 @@
 //! Settlement tests: escrow, fills, record rules, exactly-once application. Every scenario runs
-//! against both stores (redb in memory, and MongoDB on a SecantusDB server started for the test
+//! against both stores (the embedded one, in memory, and MongoDB on a SecantusDB server started for the test
 //! process, one fresh database per test): the two must behave the same.
 
 use std::time::{Duration, SystemTime};
@@ -11,6 +11,8 @@ use contracts::{
 
 use crate::domain::ports::{EscrowRequest, PendingOrder, PortfolioStore};
 use crate::domain::records::OrderStatus;
+
+mod recovery;
 
 pub(crate) const SELLER: u64 = 1;
 pub(crate) const BUYER: u64 = 2;
@@ -79,13 +81,29 @@ pub(crate) fn fill(
     }
 }
 
-/// Runs each scenario once per store: `<scenario>::redb` and `<scenario>::mongo`.
+/// Runs each scenario once per store: `<scenario>::embedded` and `<scenario>::mongo`; and on a
+/// journaled embedded store that is then reopened (from its journal, or from a snapshot and the
+/// journal after it), which must rebuild the same state.
 macro_rules! on_both_stores {
     ($($scenario:ident),* $(,)?) => {$(
         mod $scenario {
             #[tokio::test]
-            async fn redb() {
+            async fn embedded() {
                 super::$scenario(&crate::store::test_store()).await;
+            }
+
+            #[tokio::test]
+            async fn embedded_reopened() {
+                let (dir, store) = super::recovery::journaled();
+                super::$scenario(&store).await;
+                super::recovery::assert_reopens_the_same(dir, store, false).await;
+            }
+
+            #[tokio::test]
+            async fn embedded_reopened_from_a_snapshot() {
+                let (dir, store) = super::recovery::journaled();
+                super::$scenario(&store).await;
+                super::recovery::assert_reopens_the_same(dir, store, true).await;
             }
 
             #[tokio::test]

@@ -2,34 +2,29 @@
 //! are `domain::escrow`'s.
 
 use contracts::Side;
-use redb::ReadableTable;
 
-use super::tables::{Tables, counter};
+use super::overlay::Overlay;
+use super::state::Counter;
 use crate::domain::escrow;
 use crate::domain::ledger::{Ledger, Reservation};
 use crate::domain::ports::{Escrow, EscrowRequest, Refusal};
 
 type Step<T> = anyhow::Result<Result<T, Refusal>>;
 
-pub fn create_stock(t: &mut Tables<'_>, name: &str) -> Step<u64> {
+pub fn create_stock(t: &mut Overlay<'_>, name: &str) -> Step<u64> {
     if let Err(refusal) = escrow::check_stock_name(name) {
         return Ok(Err(refusal));
     }
-    if t.stock_names()?.get(name)?.is_some() {
+    if t.stock_named(name).is_some() {
         return Ok(Err(escrow::stock_name_taken()));
     }
-    let stock_id = t.next(counter::STOCK_ID)?;
-    t.stock_names()?.insert(name, stock_id)?;
-    t.stocks()?.insert(stock_id, name)?;
+    let stock_id = t.next(Counter::Stock)?;
+    t.insert_stock(stock_id, name.to_owned());
     Ok(Ok(stock_id))
 }
 
-fn stock_exists(t: &mut Tables<'_>, stock_id: u64) -> anyhow::Result<bool> {
-    Ok(t.stocks()?.get(stock_id)?.is_some())
-}
-
-pub fn add_shares(t: &mut Tables<'_>, user_id: u64, stock_id: u64, quantity: u64) -> Step<()> {
-    if !stock_exists(t, stock_id)? {
+pub fn add_shares(t: &mut Overlay<'_>, user_id: u64, stock_id: u64, quantity: u64) -> Step<()> {
+    if !t.stock_exists(stock_id) {
         return Ok(Err(escrow::unknown_stock()));
     }
     let holding = t.holding(user_id, stock_id)?;
@@ -39,7 +34,7 @@ pub fn add_shares(t: &mut Tables<'_>, user_id: u64, stock_id: u64, quantity: u64
     }
 }
 
-pub fn deposit(t: &mut Tables<'_>, user_id: u64, amount_cents: u64) -> Step<()> {
+pub fn deposit(t: &mut Overlay<'_>, user_id: u64, amount_cents: u64) -> Step<()> {
     let wallet = t.wallet(user_id)?;
     match escrow::deposit(wallet, amount_cents, u64::MAX) {
         Ok(wallet) => t.put_wallet(user_id, wallet).map(Ok),
@@ -48,14 +43,13 @@ pub fn deposit(t: &mut Tables<'_>, user_id: u64, amount_cents: u64) -> Step<()> 
 }
 
 /// Moves what the order needs into escrow, or refuses without writing anything.
-pub fn reserve(t: &mut Tables<'_>, request: &EscrowRequest) -> Step<Escrow> {
-    if let Some(client_order_id) = &request.client_order_id {
-        let key = (request.user_id, client_order_id.as_str());
-        if let Some(first) = t.client_orders()?.get(key)? {
-            return Ok(Ok(Escrow::duplicate(first.value())));
-        }
+pub fn reserve(t: &mut Overlay<'_>, request: &EscrowRequest) -> Step<Escrow> {
+    if let Some(client_order_id) = &request.client_order_id
+        && let Some(first) = t.client_order(request.user_id, client_order_id.as_str())
+    {
+        return Ok(Ok(Escrow::duplicate(first)));
     }
-    if !stock_exists(t, request.stock_id)? {
+    if !t.stock_exists(request.stock_id) {
         return Ok(Err(escrow::unknown_stock()));
     }
     let (cash_cents, shares) = match request.side {
@@ -68,18 +62,17 @@ pub fn reserve(t: &mut Tables<'_>, request: &EscrowRequest) -> Step<Escrow> {
             Err(refusal) => return Ok(Err(refusal)),
         },
     };
-    let order_ref = t.next(counter::STOCK_TX_ID)?;
+    let order_ref = t.next(Counter::StockTx)?;
     let now_ns = super::epoch_ns(std::time::SystemTime::now());
     let reservation = Reservation::granted(request, cash_cents, shares, now_ns);
     t.put_reservation(order_ref, reservation)?;
     if let Some(client_order_id) = &request.client_order_id {
-        t.client_orders()?
-            .insert((request.user_id, client_order_id.as_str()), order_ref)?;
+        t.insert_client_order(request.user_id, client_order_id.as_str().to_owned(), order_ref);
     }
     Ok(Ok(Escrow::granted(order_ref, cash_cents)))
 }
 
-fn reserve_shares(t: &mut Tables<'_>, request: &EscrowRequest) -> Step<()> {
+fn reserve_shares(t: &mut Overlay<'_>, request: &EscrowRequest) -> Step<()> {
     let holding = t.holding(request.user_id, request.stock_id)?;
     let Some(holding) = escrow::escrowed(holding, request.quantity) else {
         return Ok(Err(escrow::not_enough_shares()));
@@ -88,7 +81,7 @@ fn reserve_shares(t: &mut Tables<'_>, request: &EscrowRequest) -> Step<()> {
     Ok(Ok(()))
 }
 
-fn reserve_cash(t: &mut Tables<'_>, request: &EscrowRequest) -> Step<u64> {
+fn reserve_cash(t: &mut Overlay<'_>, request: &EscrowRequest) -> Step<u64> {
     let wallet = t.wallet(request.user_id)?;
     let needed = match request.limit_price_cents {
         Some(price) => escrow::limit_buy_cash(price, request.quantity, u64::MAX),
