@@ -1,7 +1,11 @@
 -- wrk script: the place_orders mix (55 % limit sells, 45 % market buys, random stock and user)
 -- with the `token` header. `wrk_place.sh` writes the tokens and stock ids into `wrk_data.lua`
 -- next to a copy of this file and sets WRK_DATA to it.
+-- WRK_MODE picks the request: place (the mix, default), balance (GET getWalletBalance with a
+-- token: the floor of an authenticated request) or health (GET /health: the floor of any).
 local data = dofile(os.getenv("WRK_DATA"))
+local mode = os.getenv("WRK_MODE") or "place"
+local balance_headers = {}
 local statuses = {}
 local threads = {}
 
@@ -15,6 +19,12 @@ function init(args)
 end
 
 function request()
+  if mode == "health" then
+    return wrk.format("GET", "/health")
+  elseif mode == "balance" then
+    balance_headers["token"] = data.tokens[math.random(#data.tokens)]
+    return wrk.format("GET", "/transaction/getWalletBalance", balance_headers)
+  end
   local token = data.tokens[math.random(#data.tokens)]
   local stock = data.stocks[math.random(#data.stocks)]
   local body

@@ -6,6 +6,7 @@
 #
 #   services/exchange/dev/wrk_place.sh                  # 64 connections, 20 s
 #   CONNECTIONS=128 DURATION=30s EXCHANGE_BIN=target/release/exchange services/exchange/dev/wrk_place.sh
+#   MODES="health balance place" services/exchange/dev/wrk_place.sh   # floors side by side, one run
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
 here=services/exchange/dev
@@ -40,6 +41,8 @@ done
     echo "return { tokens = {"; printf '  "%s",\n' "${tokens[@]}"; echo "}, stocks = {"
     printf '  "%s",\n' "${stocks[@]}"; echo "} }"
 } >"$work/wrk_data.lua"
-echo "wrk: ${CONNECTIONS:-64} connections, ${DURATION:-20s}, $USERS users, $STOCKS stocks, load $(cut -d' ' -f1-3 /proc/loadavg)"
-WRK_DATA="$work/wrk_data.lua" wrk -t2 -c"${CONNECTIONS:-64}" -d"${DURATION:-20s}" --latency \
-    -s "$here/wrk_place.lua" "$base" | grep -E 'Requests/sec|status|p50'
+for mode in ${MODES:-place}; do
+    echo "wrk $mode: ${CONNECTIONS:-64} connections, ${DURATION:-20s}, $USERS users, $STOCKS stocks, load $(cut -d' ' -f1-3 /proc/loadavg)"
+    WRK_MODE="$mode" WRK_DATA="$work/wrk_data.lua" wrk -t2 -c"${CONNECTIONS:-64}" -d"${DURATION:-20s}" --latency \
+        -s "$here/wrk_place.lua" "$base" | grep -E 'Requests/sec|status|p50'
+done

@@ -35,7 +35,8 @@ impl Layout {
     }
 
     fn path(&self, generation: u64, kind: &str) -> PathBuf {
-        self.dir.join(format!("{}-{generation:010}.{kind}", self.name))
+        self.dir
+            .join(format!("{}-{generation:010}.{kind}", self.name))
     }
 
     /// The generation a file name of this journal belongs to, if it is one.
@@ -91,7 +92,11 @@ impl Layout {
             );
         }
         let records = payloads.into_iter().map(<[u8]>::to_vec).collect();
-        let file = OpenOptions::new().create(true).write(true).truncate(false).open(&journal_path)?;
+        let file = OpenOptions::new()
+            .create(true)
+            .write(true)
+            .truncate(false)
+            .open(&journal_path)?;
         file.set_len(u64::try_from(whole)?)?;
         file.sync_all()?;
         let mut file = file;
@@ -135,11 +140,17 @@ impl Layout {
 /// A snapshot file's payload, checked.
 fn read_snapshot(path: &Path) -> anyhow::Result<Vec<u8>> {
     let bytes = fs::read(path)?;
-    let length = bytes.get(..8).and_then(|b| b.try_into().ok()).map(u64::from_le_bytes);
-    let checksum = bytes.get(8..12).and_then(|b| b.try_into().ok()).map(u32::from_le_bytes);
+    let length = bytes
+        .get(..8)
+        .and_then(|b| b.try_into().ok())
+        .map(u64::from_le_bytes);
+    let checksum = bytes
+        .get(8..12)
+        .and_then(|b| b.try_into().ok())
+        .map(u32::from_le_bytes);
     let payload = bytes.get(12..).unwrap_or_default();
-    let whole = length == Some(u64::try_from(payload.len())?)
-        && checksum == Some(crc32fast::hash(payload));
+    let whole =
+        length == Some(u64::try_from(payload.len())?) && checksum == Some(crc32fast::hash(payload));
     anyhow::ensure!(
         whole,
         "{} is damaged (its length or checksum does not match); the journal cannot be recovered",

@@ -17,8 +17,8 @@ pub fn encode_into<T: Serialize + ?Sized>(buffer: &mut Vec<u8>, value: &T) -> an
         Err(error) => anyhow::bail!("cannot encode a journal record: {error}"),
     };
     let payload = buffer.get(start + HEADER..).unwrap_or_default();
-    let length = u32::try_from(payload.len())
-        .map_err(|_| anyhow::anyhow!("a journal record over 4 GiB"))?;
+    let length =
+        u32::try_from(payload.len()).map_err(|_| anyhow::anyhow!("a journal record over 4 GiB"))?;
     let checksum = crc32fast::hash(payload);
     let header = buffer
         .get_mut(start..start + HEADER)
@@ -74,7 +74,10 @@ mod tests {
     #[test]
     fn whole_frames_decode_in_order() {
         let bytes = framed(&["one", "two", ""]);
-        assert_eq!(decoded(&bytes), (vec!["one".into(), "two".into(), String::new()], bytes.len()));
+        assert_eq!(
+            decoded(&bytes),
+            (vec!["one".into(), "two".into(), String::new()], bytes.len())
+        );
     }
 
     #[test]
@@ -82,7 +85,11 @@ mod tests {
         let whole = framed(&["one", "two"]);
         let first = framed(&["one"]).len();
         for cut in first..whole.len() {
-            assert_eq!(decoded(&whole[..cut]), (vec!["one".to_owned()], first), "cut at {cut}");
+            assert_eq!(
+                decoded(&whole[..cut]),
+                (vec!["one".to_owned()], first),
+                "cut at {cut}"
+            );
         }
     }
 

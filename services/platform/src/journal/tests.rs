@@ -17,7 +17,9 @@ fn records(recovered: &Recovered) -> Vec<String> {
 fn append_all(journal: &Journal, values: &[&str]) -> Ticket {
     let mut last = 0;
     for value in values {
-        last = journal.append(*value).unwrap_or_else(|e| panic!("append: {e}"));
+        last = journal
+            .append(*value)
+            .unwrap_or_else(|e| panic!("append: {e}"));
     }
     last
 }
@@ -25,7 +27,12 @@ fn append_all(journal: &Journal, values: &[&str]) -> Ticket {
 fn file_names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{e}"))
-        .map(|e| e.unwrap_or_else(|e| panic!("{e}")).file_name().to_string_lossy().into_owned())
+        .map(|e| {
+            e.unwrap_or_else(|e| panic!("{e}"))
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
     names.sort();
     names
@@ -38,7 +45,10 @@ async fn durable_records_are_recovered_in_order() {
     assert!(recovered.snapshot.is_none() && recovered.records.is_empty());
     let last = append_all(&journal, &["a", "b", "c"]);
     assert_eq!(last, 3, "tickets count records");
-    journal.durable(last).await.unwrap_or_else(|e| panic!("{e}"));
+    journal
+        .durable(last)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
     drop(journal);
     let (_journal, recovered) = open(dir.path());
     assert_eq!(records(&recovered), ["a", "b", "c"]);
@@ -49,23 +59,36 @@ fn a_snapshot_replaces_the_records_before_it() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let (journal, _) = open(dir.path());
     append_all(&journal, &["a", "b"]);
-    journal.snapshot("state after b").unwrap_or_else(|e| panic!("{e}"));
+    journal
+        .snapshot("state after b")
+        .unwrap_or_else(|e| panic!("{e}"));
     let last = append_all(&journal, &["c"]);
     journal.wait_durable(last).unwrap_or_else(|e| panic!("{e}"));
     drop(journal);
-    assert_eq!(file_names(dir.path()), ["test-0000000001.journal", "test-0000000001.snapshot"]);
+    assert_eq!(
+        file_names(dir.path()),
+        ["test-0000000001.journal", "test-0000000001.snapshot"]
+    );
     let (journal, recovered) = open(dir.path());
     let snapshot = recovered.snapshot.as_deref().map(decode::<String>);
-    assert_eq!(snapshot.and_then(Result::ok).as_deref(), Some("state after b"));
+    assert_eq!(
+        snapshot.and_then(Result::ok).as_deref(),
+        Some("state after b")
+    );
     assert_eq!(records(&recovered), ["c"]);
     // The next generation starts from the recovered one.
-    journal.snapshot("state after c").unwrap_or_else(|e| panic!("{e}"));
+    journal
+        .snapshot("state after c")
+        .unwrap_or_else(|e| panic!("{e}"));
     let last = append_all(&journal, &["d"]);
     journal.wait_durable(last).unwrap_or_else(|e| panic!("{e}"));
     drop(journal);
     let (_journal, recovered) = open(dir.path());
     assert_eq!(records(&recovered), ["d"]);
-    assert_eq!(file_names(dir.path()), ["test-0000000002.journal", "test-0000000002.snapshot"]);
+    assert_eq!(
+        file_names(dir.path()),
+        ["test-0000000002.journal", "test-0000000002.snapshot"]
+    );
 }
 
 #[test]
@@ -76,8 +99,12 @@ fn a_torn_tail_is_cut_and_appending_goes_on_after_the_last_whole_record() {
     journal.wait_durable(last).unwrap_or_else(|e| panic!("{e}"));
     drop(journal);
     let path = dir.path().join("test-0000000000.journal");
-    let mut file = std::fs::OpenOptions::new().append(true).open(&path).unwrap_or_else(|e| panic!("{e}"));
-    file.write_all(&[9, 0, 0, 0, 1, 2]).unwrap_or_else(|e| panic!("{e}"));
+    let mut file = std::fs::OpenOptions::new()
+        .append(true)
+        .open(&path)
+        .unwrap_or_else(|e| panic!("{e}"));
+    file.write_all(&[9, 0, 0, 0, 1, 2])
+        .unwrap_or_else(|e| panic!("{e}"));
     drop(file);
     let (journal, recovered) = open(dir.path());
     assert_eq!(records(&recovered), ["a", "b"]);
@@ -101,7 +128,9 @@ fn a_damaged_snapshot_is_refused_not_ignored() {
     let last_byte = bytes.len() - 1;
     bytes[last_byte] ^= 0xff;
     std::fs::write(&path, bytes).unwrap_or_else(|e| panic!("{e}"));
-    let error = Journal::open(dir.path(), "test").err().map(|e| e.to_string());
+    let error = Journal::open(dir.path(), "test")
+        .err()
+        .map(|e| e.to_string());
     assert!(error.is_some_and(|e| e.contains("damaged")));
 }
 

@@ -140,10 +140,10 @@ fn apply_place(
 }
 
 /// A reservation the store does not have: re-reserve what the command says, as far as the
-/// balances allow, and keep the id counter past its order ref. The embedded store reserves by
-/// a volatile commit (made durable by the next durable one), so a crash can lose one; no
-/// durable change came after it, so every lost reservation fits again. The MongoDB store makes
-/// every reservation durable, so there this only covers the same replays.
+/// balances allow, and keep the id counter past its order ref. Both stores make a reservation
+/// durable before it is answered (so before its order is routed): this covers data written by
+/// an earlier version, whose embedded store reserved by a volatile commit that a crash could
+/// lose (no durable change came after it, so it fits again).
 fn rebuild_reservation(t: &mut dyn Ledger, place: &PlaceOrder) -> anyhow::Result<Reservation> {
     tracing::warn!(
         order_ref = place.order_ref,

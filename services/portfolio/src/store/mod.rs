@@ -157,7 +157,8 @@ impl PortfolioStore for JournalPortfolio {
     }
 
     async fn deposit(&self, user_id: u64, amount_cents: u64) -> Decision<()> {
-        self.write(|t| setup::deposit(t, user_id, amount_cents)).await
+        self.write(|t| setup::deposit(t, user_id, amount_cents))
+            .await
     }
 
     async fn reserve(&self, request: EscrowRequest) -> Decision<Escrow> {

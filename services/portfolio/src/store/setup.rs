@@ -67,7 +67,11 @@ pub fn reserve(t: &mut Overlay<'_>, request: &EscrowRequest) -> Step<Escrow> {
     let reservation = Reservation::granted(request, cash_cents, shares, now_ns);
     t.put_reservation(order_ref, reservation)?;
     if let Some(client_order_id) = &request.client_order_id {
-        t.insert_client_order(request.user_id, client_order_id.as_str().to_owned(), order_ref);
+        t.insert_client_order(
+            request.user_id,
+            client_order_id.as_str().to_owned(),
+            order_ref,
+        );
     }
     Ok(Ok(Escrow::granted(order_ref, cash_cents)))
 }

@@ -20,7 +20,6 @@ use mongodb::bson::{Document, doc};
 use mongodb::options::{DatabaseOptions, IndexOptions, ReadConcern, WriteConcern};
 use mongodb::{Client, Collection, Database, IndexModel};
 
-
 /// Handles on every collection of the portfolio (cheap to clone).
 #[derive(Clone)]
 pub struct Collections {

@@ -7,9 +7,9 @@ use contracts::Side;
 use mongodb::bson::{Bson, Document, doc};
 use mongodb::{ClientSession, Collection};
 
-use super::collections::counter;
 use super::codec::{self, int};
 use super::collections::Collections;
+use super::collections::counter;
 use super::txn;
 use crate::domain::escrow;
 use crate::domain::ledger::{Balance, Reservation};

@@ -18,8 +18,8 @@ use mongodb::bson::{Bson, Document, doc};
 
 use contracts::TradeId;
 
-use super::collections::counter;
 use super::codec::{self, StoredWalletTx};
+use super::collections::counter;
 use super::collections::{Collections, name};
 use super::txn::{self, Bulk};
 use crate::domain::ledger::{Balance, IdKind, Ledger, Reservation};

@@ -31,13 +31,28 @@ async fn view(store: &dyn PortfolioStore) -> View {
             .pending_reservations(SystemTime::now(), 1000)
             .await
             .unwrap_or_else(|e| panic!("{e}")),
-        applied_through: store.applied_through(0).await.unwrap_or_else(|e| panic!("{e}")),
+        applied_through: store
+            .applied_through(0)
+            .await
+            .unwrap_or_else(|e| panic!("{e}")),
     };
     for user in [SELLER, BUYER] {
-        view.balances.push(store.balance(user).await.unwrap_or_else(|e| panic!("{e}")));
-        view.holdings.push(store.holdings(user).await.unwrap_or_else(|e| panic!("{e}")));
-        view.stock_txs.push(store.stock_txs(user).await.unwrap_or_else(|e| panic!("{e}")));
-        view.wallet_txs.push(store.wallet_txs(user).await.unwrap_or_else(|e| panic!("{e}")));
+        view.balances
+            .push(store.balance(user).await.unwrap_or_else(|e| panic!("{e}")));
+        view.holdings
+            .push(store.holdings(user).await.unwrap_or_else(|e| panic!("{e}")));
+        view.stock_txs.push(
+            store
+                .stock_txs(user)
+                .await
+                .unwrap_or_else(|e| panic!("{e}")),
+        );
+        view.wallet_txs.push(
+            store
+                .wallet_txs(user)
+                .await
+                .unwrap_or_else(|e| panic!("{e}")),
+        );
     }
     view
 }
