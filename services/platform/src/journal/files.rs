@@ -99,8 +99,6 @@ impl Layout {
             .open(&journal_path)?;
         file.set_len(u64::try_from(whole)?)?;
         file.sync_all()?;
-        let mut file = file;
-        std::io::Seek::seek(&mut file, std::io::SeekFrom::End(0))?;
         self.sync_dir()?;
         for (other, _, path) in files {
             if other.is_none_or(|other| other < generation) {

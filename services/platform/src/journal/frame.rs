@@ -1,6 +1,8 @@
 //! The on-disk framing of journal records and snapshots: `[length u32 LE][crc32 u32 LE][payload]`.
 //! A frame whose header or payload is cut short, or whose checksum does not match, ends the
-//! readable part of a journal (a torn write at the tail of a crash).
+//! readable part of a journal (a torn write at the tail of a crash); so does a zero length: the
+//! journal file is filled with zeros ahead of its end (see `writer.rs`), and a record is never
+//! empty.
 
 use serde::Serialize;
 
@@ -17,6 +19,7 @@ pub fn encode_into<T: Serialize + ?Sized>(buffer: &mut Vec<u8>, value: &T) -> an
         Err(error) => anyhow::bail!("cannot encode a journal record: {error}"),
     };
     let payload = buffer.get(start + HEADER..).unwrap_or_default();
+    anyhow::ensure!(!payload.is_empty(), "an empty journal record");
     let length =
         u32::try_from(payload.len()).map_err(|_| anyhow::anyhow!("a journal record over 4 GiB"))?;
     let checksum = crc32fast::hash(payload);
@@ -44,6 +47,9 @@ fn decode_at(bytes: &[u8], offset: usize) -> Option<(&[u8], usize)> {
     let header = bytes.get(offset..offset.checked_add(HEADER)?)?;
     let length = u32::from_le_bytes(header.get(..4)?.try_into().ok()?);
     let checksum = u32::from_le_bytes(header.get(4..)?.try_into().ok()?);
+    if length == 0 {
+        return None;
+    }
     let start = offset + HEADER;
     let end = start.checked_add(usize::try_from(length).ok()?)?;
     let payload = bytes.get(start..end)?;
@@ -91,6 +97,15 @@ mod tests {
                 "cut at {cut}"
             );
         }
+    }
+
+    #[test]
+    fn zeros_after_the_last_record_end_the_readable_part() {
+        let mut bytes = framed(&["one"]);
+        let whole = bytes.len();
+        bytes.extend_from_slice(&[0; 4096]);
+        assert_eq!(decoded(&bytes), (vec!["one".to_owned()], whole));
+        assert!(encode_into(&mut Vec::new(), &()).is_err(), "an empty record would read as the end");
     }
 
     #[test]

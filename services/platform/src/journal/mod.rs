@@ -118,7 +118,7 @@ impl Journal {
             progress,
         });
         writer::start(
-            writer::Writer::new(layout, generation, file),
+            writer::Writer::new(layout, generation, file)?,
             Arc::clone(&shared),
             name,
         )?;
