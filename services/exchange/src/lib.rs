@@ -1,5 +1,6 @@
 //! The exchange in one process (embedded mode): auth, portfolio, order and N matching shards,
-//! wired over in-process channels, with one redb file per store in the data directory.
+//! wired over in-process channels, with one redb file per store and one journal per shard in the
+//! data directory.
 //!
 //! Start-up order matters for recovery: open the stores, rebuild every shard's books (snapshot +
 //! replay, hash checked), settle every outcome a shard committed but settlement had not applied
