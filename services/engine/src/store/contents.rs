@@ -28,6 +28,16 @@ pub struct Books {
     pub bytes: Bytes,
 }
 
+/// A books snapshot as a replayed record holds it: borrowed from the record's payload, so a
+/// replay copies only the last one (the records before it may carry many).
+#[derive(Deserialize)]
+pub struct BooksRef<'a> {
+    /// The sequence the snapshot was taken at.
+    pub sequence: u64,
+    /// The postcard [`crate::state::ShardSnapshot`].
+    pub bytes: &'a [u8],
+}
+
 /// One batch's journal record: written borrowed (`E = &[Entry]`, `B = Option<&Books>`), read
 /// owned ([`OwnedRecord`]); both encode alike.
 #[derive(Serialize, Deserialize)]
@@ -42,8 +52,11 @@ pub struct Record<E, B> {
     pub settled: u64,
 }
 
-/// A record as read back (and as a live write applies it).
+/// A record as a live write applies it.
 pub type OwnedRecord = Record<Vec<Entry>, Option<Books>>;
+
+/// A record as read back.
+pub type ReadRecord<'a> = Record<Vec<Entry>, Option<BooksRef<'a>>>;
 
 /// The store's whole state; its postcard form is the journal snapshot.
 #[derive(Default, Serialize, Deserialize)]
@@ -86,6 +99,33 @@ impl Contents {
             }
             first.remove();
         }
+    }
+
+    /// The state after the journal's `records` (payloads), replayed in order.
+    pub fn replay(&mut self, records: &[Vec<u8>]) -> anyhow::Result<()> {
+        let mut last_books = None;
+        for payload in records {
+            let record: ReadRecord<'_> = postcard::from_bytes(payload)?;
+            // Only the sequence matters until the end (it decides what the log keeps).
+            let books = record.books.map(|books| {
+                last_books = Some(books.bytes);
+                Books {
+                    sequence: books.sequence,
+                    bytes: Bytes::default(),
+                }
+            });
+            self.apply(Record {
+                entries: record.entries,
+                books,
+                state_hash: record.state_hash,
+                settled: record.settled,
+            });
+        }
+        // The last record with books decided `self.books`: give it its bytes.
+        if let (Some(bytes), Some(books)) = (last_books, self.books.as_mut()) {
+            books.bytes = Bytes(bytes.to_vec());
+        }
+        Ok(())
     }
 
     /// The sequence of the last books snapshot (0: none, replay starts from empty books).

@@ -107,11 +107,9 @@ impl ShardStore {
                 .with_context(|| format!("the snapshot of journal {name}"))?,
             None => Contents::default(),
         };
-        for payload in &recovered.records {
-            let record = journal::decode::<OwnedRecord>(payload)
-                .with_context(|| format!("a record of journal {name}"))?;
-            contents.apply(record);
-        }
+        contents
+            .replay(&recovered.records)
+            .with_context(|| format!("a record of journal {name}"))?;
         Ok(Self { journal, contents })
     }
 
