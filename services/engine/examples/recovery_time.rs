@@ -73,7 +73,7 @@ async fn main() -> anyhow::Result<()> {
         sizes
     } {
         let dir = tempfile::tempdir()?;
-        let path = dir.path().join("shard-0.redb");
+        let path = dir.path().join("shard-0");
         let filling = Instant::now();
         fill(&path, resting, &clock).await?;
         let filled_in = filling.elapsed();
@@ -84,7 +84,11 @@ async fn main() -> anyhow::Result<()> {
             opens.push(started.elapsed());
             drop(shard);
         }
-        let size = std::fs::metadata(&path)?.len();
+        // The shard's journal and snapshot files.
+        let mut size = 0;
+        for entry in std::fs::read_dir(dir.path())? {
+            size += entry?.metadata()?.len();
+        }
         println!(
             "resting {resting:>7}: filled in {filled_in:.2?}, store {} KiB, recovery median {:.1?} (of {opens:.1?})",
             size / 1024,

@@ -11,7 +11,7 @@ use crate::shard::Shard;
 use crate::state::ShardState;
 use crate::store::ShardStore;
 
-/// Opens shard `index` from `path`, rebuilding its books.
+/// Opens shard `index` from its journal `path` (`data_dir/shard-K`), rebuilding its books.
 pub fn open(index: u32, path: &Path, clock: SharedClock) -> anyhow::Result<Shard> {
     let store = ShardStore::open(path)?;
     let persisted = store.load()?;
@@ -71,12 +71,12 @@ impl Shard {
 
     /// The hand-off watermark persisted by the last commit: outcomes after it may not have
     /// reached settlement (embedded) or the broker (distributed).
-    pub fn settled_through(&self) -> anyhow::Result<u64> {
+    pub fn settled_through(&self) -> u64 {
         self.store.settled_through()
     }
 
     /// Outcomes after `applied_through` that settlement has not applied yet, in order.
-    pub fn unsettled(&self, applied_through: u64) -> anyhow::Result<Vec<ShardOutcome>> {
+    pub fn unsettled(&self, applied_through: u64) -> Vec<ShardOutcome> {
         self.store.outcomes_after(applied_through)
     }
 }

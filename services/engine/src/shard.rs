@@ -24,7 +24,8 @@ use crate::store::{Batch, ShardStore};
 
 /// Inputs handled in one commit at most.
 const MAX_BATCH: usize = 1024;
-/// Commands between two snapshots.
+/// Commands between two books snapshots (the whole store's journal snapshot follows the
+/// journal's growth instead: see [`crate::store`]).
 const SNAPSHOT_EVERY: u64 = 20_000;
 /// Commands between two hash checkpoints (hashing walks every book: O(resting orders)).
 const HASH_EVERY: u64 = 1_000;
@@ -101,11 +102,9 @@ impl Loop {
         );
     }
 
-    /// Runs one batch; false when the store failed (the shard stops; recovery takes over).
+    /// Runs one batch; false when the store failed or settlement is gone (the shard stops;
+    /// recovery takes over).
     fn handle(&mut self, batch: &mut Vec<ShardInput>) -> bool {
-        let Some(seen) = self.sequenced_refs(batch) else {
-            return false;
-        };
         let mut entries = Vec::with_capacity(batch.len());
         let mut answers = Vec::with_capacity(batch.len());
         let mut queries: Vec<oneshot::Sender<Vec<BestAsk>>> = Vec::new();
@@ -118,11 +117,11 @@ impl Loop {
                     let answer = match command {
                         ShardCommand::Place(place) => {
                             let order_ref = place.order_ref;
-                            match (seen.get(&order_ref), placed.get(&order_ref)) {
-                                (Some(sequence), _) => match self.logged(*sequence, command) {
-                                    Some(outcome) => Answer::Logged(outcome),
-                                    None => return false,
-                                },
+                            let earlier = self.shard.store.sequence_of(order_ref);
+                            match (earlier, placed.get(&order_ref)) {
+                                (Some(sequence), _) => {
+                                    Answer::Logged(self.logged(sequence, command))
+                                }
                                 (None, Some(index)) => Answer::Entry(*index),
                                 (None, None) => {
                                     let now = self.shard.clock.now_ns();
@@ -138,7 +137,7 @@ impl Loop {
                                 .get(&order_ref)
                                 .and_then(|index| entries.get(*index))
                                 .map(|(logged, _)| logged.sequence);
-                            let earlier = seen.get(&order_ref).copied().or(in_batch);
+                            let earlier = self.shard.store.sequence_of(order_ref).or(in_batch);
                             let now = self.shard.clock.now_ns();
                             let entry = self.shard.state.process_after(command, now, earlier);
                             entries.push(entry);
@@ -187,58 +186,19 @@ impl Loop {
         true
     }
 
-    /// The order refs of the batch's places and expires that an earlier commit already
-    /// sequenced; `None` when the store cannot be read (the shard stops).
-    fn sequenced_refs(&self, batch: &[ShardInput]) -> Option<FxHashMap<u64, u64>> {
-        let refs: Vec<u64> = batch
-            .iter()
-            .filter_map(|input| match input {
-                ShardInput::Command {
-                    command: command @ (ShardCommand::Place(_) | ShardCommand::Expire(_)),
-                    ..
-                } => Some(command.order_ref()),
-                _ => None,
-            })
-            .collect();
-        match self.shard.store.sequences_of(&refs) {
-            Ok(found) => Some(
-                refs.into_iter()
-                    .zip(found)
-                    .filter_map(|(order_ref, sequence)| Some((order_ref, sequence?)))
-                    .collect(),
-            ),
-            Err(error) => {
-                tracing::error!(
-                    shard = self.shard.index,
-                    ?error,
-                    "reading order refs failed"
-                );
-                None
-            }
-        }
-    }
-
     /// The answer to a place redelivered after it was sequenced at `sequence`: its logged
     /// outcome, or, once the log no longer holds it (handed off and snapshotted long ago), a
     /// marker outcome ([`translate::trimmed_duplicate`]) that carries no effect.
-    fn logged(&self, sequence: u64, command: ShardCommand) -> Option<ShardOutcome> {
+    fn logged(&self, sequence: u64, command: ShardCommand) -> ShardOutcome {
         tracing::info!(
             shard = self.shard.index,
             sequence,
             "a sequenced place arrived again; answering with its outcome"
         );
-        match self.shard.store.outcome_at(sequence) {
-            Ok(Some(outcome)) => Some(outcome),
-            Ok(None) => Some(translate::trimmed_duplicate(
-                self.shard.index,
-                sequence,
-                command,
-            )),
-            Err(error) => {
-                tracing::error!(shard = self.shard.index, ?error, "reading the log failed");
-                None
-            }
-        }
+        self.shard
+            .store
+            .outcome_at(sequence)
+            .unwrap_or_else(|| translate::trimmed_duplicate(self.shard.index, sequence, command))
     }
 
     fn commit(
@@ -247,8 +207,10 @@ impl Loop {
     ) -> bool {
         let settled = *self.settled.borrow();
         let sequence = self.shard.state.sequence();
-        let snapshot =
-            (sequence - self.last_snapshot >= SNAPSHOT_EVERY).then(|| self.shard.state.snapshot());
+        // A journal snapshot carries a fresh books snapshot, so the log it keeps is short.
+        let compact = self.shard.store.wants_snapshot();
+        let snapshot = (compact || sequence - self.last_snapshot >= SNAPSHOT_EVERY)
+            .then(|| self.shard.state.snapshot());
         let checkpoint = snapshot.is_some() || sequence - self.last_hash >= HASH_EVERY;
         let state_hash = checkpoint.then(|| (sequence, self.shard.state.state_hash()));
         let batch = Batch {
@@ -256,6 +218,7 @@ impl Loop {
             state_hash,
             settled,
             snapshot: snapshot.as_ref(),
+            compact,
         };
         if let Err(error) = self.shard.store.write(&batch) {
             tracing::error!(

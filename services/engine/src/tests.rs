@@ -114,7 +114,7 @@ fn fills_carry_order_refs_and_cancelled_orders_are_gone() {
 #[test]
 fn a_reopened_shard_has_the_same_books_and_keeps_unsettled_outcomes() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-    let path = dir.path().join("shard-0.redb");
+    let path = dir.path().join("shard-0");
     let clock: SharedClock = Arc::new(FixedClock);
     let expected_hash = {
         let mut shard =
@@ -130,6 +130,7 @@ fn a_reopened_shard_has_the_same_books_and_keeps_unsettled_outcomes() {
             state_hash: None,
             settled: 0,
             snapshot: None,
+            compact: false,
         };
         shard
             .store
@@ -140,6 +141,7 @@ fn a_reopened_shard_has_the_same_books_and_keeps_unsettled_outcomes() {
             state_hash: Some((5, shard.state.state_hash())),
             settled: 1,
             snapshot: Some(&snapshot),
+            compact: false,
         };
         shard
             .store
@@ -155,7 +157,7 @@ fn a_reopened_shard_has_the_same_books_and_keeps_unsettled_outcomes() {
         5,
         "four places took core ids 1..=4"
     );
-    let unsettled = reopened.unsettled(2).unwrap_or_default();
+    let unsettled = reopened.unsettled(2);
     assert_eq!(
         unsettled.iter().map(|o| o.sequence).collect::<Vec<_>>(),
         vec![3, 4, 5]
@@ -165,7 +167,7 @@ fn a_reopened_shard_has_the_same_books_and_keeps_unsettled_outcomes() {
 #[test]
 fn a_shard_whose_rebuilt_books_do_not_match_the_checkpoint_refuses_to_start() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-    let path = dir.path().join("shard-0.redb");
+    let path = dir.path().join("shard-0");
     let clock: SharedClock = Arc::new(FixedClock);
     {
         let mut shard =
@@ -180,6 +182,7 @@ fn a_shard_whose_rebuilt_books_do_not_match_the_checkpoint_refuses_to_start() {
             state_hash: Some((5, wrong)),
             settled: 0,
             snapshot: None,
+            compact: false,
         };
         shard
             .store
@@ -258,7 +261,7 @@ fn run_shard_thread(path: &std::path::Path, commands: &[ShardCommand]) -> Vec<Sh
 #[test]
 fn a_place_delivered_again_is_answered_with_its_first_outcome_and_never_placed_twice() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-    let path = dir.path().join("shard-0.redb");
+    let path = dir.path().join("shard-0");
     let sell = place(10, 1, Side::Sell, OrderType::Limit { price_cents: 500 }, 5);
     let buy = place(11, 2, Side::Buy, OrderType::Limit { price_cents: 500 }, 2);
     let first = run_shard_thread(&path, &[sell, buy, sell, buy]);
@@ -275,10 +278,7 @@ fn a_place_delivered_again_is_answered_with_its_first_outcome_and_never_placed_t
     let clock: SharedClock = Arc::new(FixedClock);
     let reopened = recovery::open(0, &path, clock).unwrap_or_else(|e| panic!("reopen: {e}"));
     assert_eq!(reopened.sequence(), 2);
-    assert_eq!(
-        reopened.settled_through().unwrap_or_else(|e| panic!("{e}")),
-        0
-    );
+    assert_eq!(reopened.settled_through(), 0);
 }
 
 #[test]
@@ -317,7 +317,7 @@ fn replayed_matches_logged(path: &std::path::Path) -> Vec<ShardOutcome> {
     assert!(persisted.snapshot.is_none(), "the whole log is replayed");
     let mut fresh = ShardState::new(0);
     let replayed: Vec<_> = persisted.log.iter().map(|l| fresh.execute(l)).collect();
-    assert_eq!(replayed, reopened.unsettled(0).unwrap_or_default());
+    assert_eq!(replayed, reopened.unsettled(0));
     assert_eq!(fresh.state_hash(), reopened.state.state_hash());
     replayed
 }
@@ -325,7 +325,7 @@ fn replayed_matches_logged(path: &std::path::Path) -> Vec<ShardOutcome> {
 #[test]
 fn an_expire_of_an_unknown_ref_ends_the_order_and_a_later_place_is_never_placed() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-    let path = dir.path().join("shard-0.redb");
+    let path = dir.path().join("shard-0");
     let sell = place(20, 1, Side::Sell, OrderType::Limit { price_cents: 500 }, 5);
     let first = run_shard_thread(&path, &[expire(20, 1), sell]);
     let expired = &first[0];
@@ -365,7 +365,7 @@ fn an_expire_of_an_unknown_ref_ends_the_order_and_a_later_place_is_never_placed(
 #[test]
 fn an_expire_behind_its_place_is_rejected_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-    let path = dir.path().join("shard-0.redb");
+    let path = dir.path().join("shard-0");
     let sell = place(30, 1, Side::Sell, OrderType::Limit { price_cents: 500 }, 5);
     let buy = place(31, 2, Side::Buy, OrderType::Limit { price_cents: 500 }, 2);
     let outcomes = run_shard_thread(&path, &[sell, expire(30, 1), buy]);
@@ -384,7 +384,7 @@ fn an_expire_behind_its_place_is_rejected_and_changes_nothing() {
 #[test]
 fn within_one_batch_the_first_of_place_and_expire_wins() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-    let path = dir.path().join("shard-0.redb");
+    let path = dir.path().join("shard-0");
     let placed = place(40, 1, Side::Sell, OrderType::Limit { price_cents: 500 }, 5);
     let orphan = place(41, 1, Side::Sell, OrderType::Limit { price_cents: 400 }, 5);
     let batch = [placed, expire(40, 1), expire(41, 1), orphan, expire(41, 1)];

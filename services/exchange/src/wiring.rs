@@ -90,7 +90,7 @@ pub async fn start(config: &Config) -> anyhow::Result<Roles> {
 /// Settles what the shards committed but settlement missed, then frees orphaned escrow.
 async fn recover(shards: &[Shard], store: &dyn PortfolioStore) -> anyhow::Result<()> {
     for shard in shards {
-        let unsettled = shard.unsettled(store.applied_through(shard.index).await?)?;
+        let unsettled = shard.unsettled(store.applied_through(shard.index).await?);
         if !unsettled.is_empty() {
             tracing::info!(
                 shard = shard.index,

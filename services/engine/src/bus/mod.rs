@@ -141,8 +141,8 @@ async fn republish(
     topology: &Topology,
     shard: &Shard,
 ) -> anyhow::Result<u64> {
-    let after = shard.settled_through()?;
-    let outcomes = shard.unsettled(after)?;
+    let after = shard.settled_through();
+    let outcomes = shard.unsettled(after);
     let exchange = topology.events_exchange();
     let key = Topology::outcome_key(shard.index);
     let route = Route {

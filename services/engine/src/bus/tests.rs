@@ -1,4 +1,4 @@
-//! End to end through the machine's RabbitMQ, in one process: an engine shard (temp-dir redb
+//! End to end through the machine's RabbitMQ, in one process: an engine shard (temp-dir journal
 //! store) served over AMQP, the settlement consumer over the in-memory portfolio, and the order
 //! role's `AmqpRouter`. Each test has its own name prefix (`TestRabbit`).
 
@@ -59,7 +59,7 @@ impl Harness {
     async fn new() -> Self {
         let rabbit = TestRabbit::connect();
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
-        let shard_path = dir.path().join("shard-0.redb");
+        let shard_path = dir.path().join("shard-0");
         let store: Arc<dyn PortfolioStore> =
             Arc::new(portfolio::store::in_memory().unwrap_or_else(|e| panic!("store: {e}")));
         let stock_id = match store.create_stock("ACME".to_owned()).await {

@@ -1,50 +1,51 @@
-//! The durable store of one shard (its own redb file): the log of commands with their outcomes,
-//! the snapshot, the meta counters, and the order refs already sequenced (so a redelivered place
-//! is answered, never placed twice).
+//! The durable store of one shard: the log of commands with their outcomes, the last books
+//! snapshot, the meta values (hash checkpoint, hand-off watermark), and the order refs already
+//! sequenced (so a redelivered place is answered, never placed twice).
 //!
-//! One log serves both recovery paths: replay reads the commands after the snapshot, and
-//! settlement after a restart reads the outcomes after its watermark. So a log entry is kept until
-//! both the snapshot and settlement have passed it (one table insert per command, nothing to
-//! prune per batch: the shard's commit writes fewer pages than with a separate outbox).
+//! The state lives in memory ([`contents::Contents`]) and is changed only by
+//! [`ShardStore::write`], which appends one record for the batch to the shard's journal
+//! (`platform::journal`, named `shard-K` in the data directory) and returns once it is durable:
+//! one sequential write and a group `fdatasync`, instead of a B-tree's copy-on-write commit.
+//! Opening the store rebuilds the state from the journal's last snapshot plus the records after
+//! it (the same `apply` a write runs); a torn record at the tail was never acknowledged and is
+//! cut off by the journal.
+//!
+//! One log serves both recovery paths: replay reads the commands after the books snapshot, and
+//! settlement after a restart reads the outcomes after its watermark. So a log entry is kept
+//! until both the books snapshot and the settled watermark pass it (pruned in memory by every
+//! batch, so the log holds the commands since the last books snapshot plus the unsettled ones).
+//!
+//! Two kinds of snapshot, on two schedules:
+//! - the books snapshot ([`Batch::snapshot`]), every `SNAPSHOT_EVERY` commands (see
+//!   [`crate::shard`]): it bounds the commands recovery replays through the matching engine and
+//!   the log kept in memory. It is O(resting orders), and travels in the batch's record;
+//! - the journal snapshot ([`Batch::compact`]): the store's whole state (books snapshot, kept
+//!   log, order refs, meta), after which the journal's earlier records are deleted. The shard
+//!   asks for one when [`ShardStore::wants_snapshot`] (the journal has grown past twice the last
+//!   snapshot, and at least `platform::journal::MIN_JOURNAL_BYTES`), with a fresh books snapshot
+//!   so the kept log is short. The order refs grow with every order ever placed, so a full
+//!   snapshot on a fixed command count would cost quadratic work over a shard's life; tied to
+//!   the journal's growth, each snapshot is paid for by at least as many journal bytes, and the
+//!   records replayed after a restart stay proportional to the state.
+//!
+//! A compacting write applies the batch, queues the snapshot of that state, then appends the
+//! batch's record behind it: waiting for the record waits for the snapshot too (the journal
+//! writes in order), so nothing of the store is still being written once `write` returns (a
+//! restarting role may reopen the journal at once). Replaying that record over the snapshot
+//! changes nothing ([`contents`] explains why).
+
+mod contents;
+#[cfg(test)]
+mod tests;
 
 use std::path::Path;
 
-use contracts::{ShardCommand, ShardOutcome};
-use redb::{Database, ReadableDatabase, TableDefinition, TableHandle};
-use serde::{Deserialize, Serialize};
+use anyhow::Context;
+use contracts::ShardOutcome;
+use platform::journal::{self, Journal};
 
 use crate::state::{LoggedCommand, ShardSnapshot};
-
-/// sequence -> postcard [`LogEntry`] (after min(snapshot, settled watermark)).
-const LOG: TableDefinition<u64, &[u8]> = TableDefinition::new("shard_log_entries");
-/// A table only the earlier layout had.
-const OLD_LAYOUT_TABLE: &str = "shard_outbox";
-/// 0 -> postcard `ShardSnapshot`.
-const SNAPSHOT: TableDefinition<u64, &[u8]> = TableDefinition::new("shard_snapshot");
-/// "hash_sequence" and "state_hash": the books' hash after that sequence (checkpointed);
-/// "settled_through": the hand-off watermark as of the last commit (see [`Batch::settled`]).
-const META: TableDefinition<&str, u64> = TableDefinition::new("shard_meta");
-/// order ref -> the sequence of the place that carried it, or of the expire that took effect
-/// for it: how a redelivered (or expired) place is recognised and an expire decided (written in
-/// the same commit as its log entry; never pruned: about 16 bytes per order).
-const ORDER_REFS: TableDefinition<u64, u64> = TableDefinition::new("shard_order_refs");
-/// The META key of the hand-off watermark.
-const SETTLED_THROUGH: &str = "settled_through";
-
-/// A log entry: the command (replayed by recovery) and its outcome (settled again after a crash
-/// if settlement had not applied it).
-#[derive(Deserialize)]
-struct LogEntry {
-    command: LoggedCommand,
-    outcome: ShardOutcome,
-}
-
-/// A log entry as written (borrowed, same encoding as [`LogEntry`]).
-#[derive(Serialize)]
-struct LogEntryRef<'a> {
-    command: &'a LoggedCommand,
-    outcome: &'a ShardOutcome,
-}
+use contents::{Books, Bytes, Contents, Entry, OwnedRecord, Record};
 
 /// What a batch writes.
 pub struct Batch<'a> {
@@ -56,13 +57,16 @@ pub struct Batch<'a> {
     /// published to and confirmed by the broker (distributed). Persisted, so a restart knows
     /// which logged outcomes to hand off again.
     pub settled: u64,
-    /// A new snapshot (the log up to it and up to `settled` is dropped).
+    /// A new books snapshot (the log up to it and up to `settled` is dropped).
     pub snapshot: Option<&'a ShardSnapshot>,
+    /// Also write the store's whole state (after this batch) as a journal snapshot, so the
+    /// journal's earlier records can go.
+    pub compact: bool,
 }
 
 /// What recovery reads.
 pub struct Persisted {
-    /// The last snapshot.
+    /// The last books snapshot.
     pub snapshot: Option<ShardSnapshot>,
     /// Commands after it, in order.
     pub log: Vec<LoggedCommand>,
@@ -70,138 +74,127 @@ pub struct Persisted {
     pub state_hash: Option<(u64, u64)>,
 }
 
-/// One shard's redb database.
+/// One shard's store: its state in memory, its journal on disk.
 pub struct ShardStore {
-    db: Database,
+    journal: Journal,
+    contents: Contents,
 }
 
 impl ShardStore {
-    /// Opens (or creates) the file.
+    /// Opens (or creates) the journal `path` (a directory and the journal's name: `shard-K`)
+    /// and rebuilds the store's state from it.
     pub fn open(path: &Path) -> anyhow::Result<Self> {
-        let db = Database::create(path)?;
-        let txn = db.begin_write()?;
-        // A file of the earlier layout (separate log and outbox tables) would open with an empty
-        // log and silently lose the commands after its snapshot: refuse it instead.
-        if txn
-            .list_tables()?
-            .any(|table| table.name() == OLD_LAYOUT_TABLE)
-        {
+        // A redb file of the earlier version would be ignored, silently starting the shard
+        // empty: refuse it instead.
+        let old = path.with_extension("redb");
+        if old.exists() {
             anyhow::bail!(
-                "{} was written with the earlier shard layout (shard_outbox); start from a fresh data directory",
-                path.display()
+                "{} was written by an earlier version with redb; start from a fresh data directory",
+                old.display()
             );
         }
-        txn.open_table(LOG)?;
-        txn.open_table(SNAPSHOT)?;
-        txn.open_table(META)?;
-        txn.open_table(ORDER_REFS)?;
-        txn.commit()?;
-        Ok(Self { db })
+        let name = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .with_context(|| format!("{} does not name a journal", path.display()))?;
+        let dir = match path.parent() {
+            Some(dir) if !dir.as_os_str().is_empty() => dir,
+            _ => Path::new("."),
+        };
+        let (journal, recovered) = Journal::open(dir, name)?;
+        let mut contents = match &recovered.snapshot {
+            Some(bytes) => journal::decode::<Contents>(bytes)
+                .with_context(|| format!("the snapshot of journal {name}"))?,
+            None => Contents::default(),
+        };
+        contents
+            .replay(&recovered.records)
+            .with_context(|| format!("a record of journal {name}"))?;
+        Ok(Self { journal, contents })
     }
 
     /// Everything recovery needs.
     pub fn load(&self) -> anyhow::Result<Persisted> {
-        let txn = self.db.begin_read()?;
-        let snapshot = match txn.open_table(SNAPSHOT)?.get(0)? {
-            Some(bytes) => Some(postcard::from_bytes(bytes.value())?),
+        let snapshot = match &self.contents.books {
+            Some(books) => Some(postcard::from_bytes(&books.bytes.0)?),
             None => None,
         };
-        let after = snapshot.as_ref().map_or(0, |s: &ShardSnapshot| s.sequence);
-        let mut log = Vec::new();
-        for entry in txn.open_table(LOG)?.range(after.saturating_add(1)..)? {
-            log.push(postcard::from_bytes::<LogEntry>(entry?.1.value())?.command);
-        }
-        let meta = txn.open_table(META)?;
-        let sequence = meta.get("hash_sequence")?.map(|v| v.value());
-        let hash = meta.get("state_hash")?.map(|v| v.value());
-        let state_hash = sequence.zip(hash);
+        let after = self.contents.books_sequence();
+        let log = self
+            .contents
+            .log
+            .range(after.saturating_add(1)..)
+            .map(|(_, (command, _))| command.clone())
+            .collect();
         Ok(Persisted {
             snapshot,
             log,
-            state_hash,
+            state_hash: self.contents.state_hash,
         })
     }
 
     /// The logged outcomes after `sequence`, in order.
-    pub fn outcomes_after(&self, sequence: u64) -> anyhow::Result<Vec<ShardOutcome>> {
-        let txn = self.db.begin_read()?;
-        let mut outcomes = Vec::new();
-        for entry in txn.open_table(LOG)?.range(sequence.saturating_add(1)..)? {
-            outcomes.push(postcard::from_bytes::<LogEntry>(entry?.1.value())?.outcome);
-        }
-        Ok(outcomes)
-    }
-
-    /// The logged outcome of `sequence`, if the log still holds it.
-    pub fn outcome_at(&self, sequence: u64) -> anyhow::Result<Option<ShardOutcome>> {
-        let txn = self.db.begin_read()?;
-        match txn.open_table(LOG)?.get(sequence)? {
-            Some(bytes) => Ok(Some(
-                postcard::from_bytes::<LogEntry>(bytes.value())?.outcome,
-            )),
-            None => Ok(None),
-        }
-    }
-
-    /// For each order ref, the sequence of the place that carried it, if any was committed.
-    pub fn sequences_of(&self, order_refs: &[u64]) -> anyhow::Result<Vec<Option<u64>>> {
-        if order_refs.is_empty() {
-            return Ok(Vec::new());
-        }
-        let txn = self.db.begin_read()?;
-        let table = txn.open_table(ORDER_REFS)?;
-        order_refs
-            .iter()
-            .map(|order_ref| Ok(table.get(*order_ref)?.map(|v| v.value())))
+    pub fn outcomes_after(&self, sequence: u64) -> Vec<ShardOutcome> {
+        self.contents
+            .log
+            .range(sequence.saturating_add(1)..)
+            .map(|(_, (_, outcome))| outcome.clone())
             .collect()
     }
 
-    /// The hand-off watermark of the last commit (0 before any).
-    pub fn settled_through(&self) -> anyhow::Result<u64> {
-        let txn = self.db.begin_read()?;
-        let meta = txn.open_table(META)?;
-        Ok(meta.get(SETTLED_THROUGH)?.map_or(0, |v| v.value()))
+    /// The logged outcome of `sequence`, if the log still holds it.
+    pub fn outcome_at(&self, sequence: u64) -> Option<ShardOutcome> {
+        self.contents
+            .log
+            .get(&sequence)
+            .map(|(_, outcome)| outcome.clone())
     }
 
-    /// Writes a batch in one durable transaction.
-    pub fn write(&self, batch: &Batch<'_>) -> anyhow::Result<()> {
-        let txn = self.db.begin_write()?;
-        {
-            let mut log = txn.open_table(LOG)?;
-            let mut bytes = Vec::new();
-            for (command, outcome) in batch.entries {
-                bytes.clear();
-                let entry = LogEntryRef { command, outcome };
-                bytes = postcard::to_extend(&entry, bytes)?;
-                log.insert(command.sequence, bytes.as_slice())?;
-            }
-            let mut refs = txn.open_table(ORDER_REFS)?;
-            for (command, _) in batch.entries {
-                match &command.command {
-                    ShardCommand::Place(place) => {
-                        refs.insert(place.order_ref, command.sequence)?;
-                    }
-                    // An expire that took effect: a place with its ref is never placed.
-                    ShardCommand::Expire(expire) if command.core_order_id == 0 => {
-                        refs.insert(expire.order_ref, command.sequence)?;
-                    }
-                    ShardCommand::Expire(_) | ShardCommand::Cancel(_) => {}
-                }
-            }
-            if let Some(snapshot) = batch.snapshot {
-                txn.open_table(SNAPSHOT)?
-                    .insert(0, postcard::to_stdvec(snapshot)?.as_slice())?;
-                let keep_after = snapshot.sequence.min(batch.settled);
-                log.retain(|sequence, _| sequence > keep_after)?;
-            }
-            let mut meta = txn.open_table(META)?;
-            if let Some((sequence, hash)) = batch.state_hash {
-                meta.insert("hash_sequence", sequence)?;
-                meta.insert("state_hash", hash)?;
-            }
-            meta.insert(SETTLED_THROUGH, batch.settled)?;
+    /// The sequence of the place that carried `order_ref` (or of the expire that took effect
+    /// for it), if one was written.
+    pub fn sequence_of(&self, order_ref: u64) -> Option<u64> {
+        self.contents.refs.get(&order_ref).copied()
+    }
+
+    /// The hand-off watermark of the last write (0 before any).
+    pub fn settled_through(&self) -> u64 {
+        self.contents.settled
+    }
+
+    /// True when the journal has grown enough that the next batch should set
+    /// [`Batch::compact`].
+    pub fn wants_snapshot(&self) -> bool {
+        self.journal.wants_snapshot()
+    }
+
+    /// Writes a batch as one journal record and returns once it is durable. After an error the
+    /// store may be ahead of its journal: the shard stops, and reopening rebuilds from disk.
+    pub fn write(&mut self, batch: &Batch<'_>) -> anyhow::Result<()> {
+        let books = match batch.snapshot {
+            Some(snapshot) => Some(Books {
+                sequence: snapshot.sequence,
+                bytes: Bytes(postcard::to_stdvec(snapshot)?),
+            }),
+            None => None,
+        };
+        let carries_books = books.is_some();
+        self.contents.apply(OwnedRecord {
+            entries: batch.entries.to_vec(),
+            books,
+            state_hash: batch.state_hash,
+            settled: batch.settled,
+        });
+        if batch.compact {
+            self.journal.snapshot(&self.contents)?;
         }
-        txn.commit()?;
+        let record: Record<&[Entry], Option<&Books>> = Record {
+            entries: batch.entries,
+            books: self.contents.books.as_ref().filter(|_| carries_books),
+            state_hash: batch.state_hash,
+            settled: batch.settled,
+        };
+        let ticket = self.journal.append(&record)?;
+        self.journal.wait_durable(ticket)?;
         Ok(())
     }
 }

@@ -25,7 +25,7 @@ pub async fn run(
     );
     std::fs::create_dir_all(&args.data_dir)?;
     crate::secret::check_shard_count(&args.data_dir, shards)?;
-    let path = args.data_dir.join(format!("shard-{}.redb", args.shard));
+    let path = args.data_dir.join(format!("shard-{}", args.shard));
     let clock: SharedClock = Arc::new(SystemClock);
     let bus = ShardBusConfig {
         url: args.backends.amqp_url.clone(),

@@ -55,7 +55,7 @@ impl Layout {
                 found.push((Some(generation), true, entry.path()));
             } else if let Some(generation) = self.generation_of(&file_name, "journal") {
                 found.push((Some(generation), false, entry.path()));
-            } else if file_name.starts_with(&self.name) && file_name.ends_with(".tmp") {
+            } else if self.generation_of(&file_name, "tmp").is_some() {
                 found.push((None, true, entry.path()));
             }
         }

@@ -105,7 +105,10 @@ mod tests {
         let whole = bytes.len();
         bytes.extend_from_slice(&[0; 4096]);
         assert_eq!(decoded(&bytes), (vec!["one".to_owned()], whole));
-        assert!(encode_into(&mut Vec::new(), &()).is_err(), "an empty record would read as the end");
+        assert!(
+            encode_into(&mut Vec::new(), &()).is_err(),
+            "an empty record would read as the end"
+        );
     }
 
     #[test]
