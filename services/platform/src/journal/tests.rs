@@ -141,3 +141,27 @@ fn small_journals_ask_for_no_snapshot() {
     append_all(&journal, &["a"; 100]);
     assert!(!journal.wants_snapshot());
 }
+
+#[test]
+fn another_journals_files_are_left_alone() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let theirs = [
+        "test1-0000000003.tmp",
+        "test1-0000000000.journal",
+        "other.tmp",
+    ];
+    for name in theirs {
+        std::fs::write(dir.path().join(name), b"x").unwrap_or_else(|e| panic!("{e}"));
+    }
+    std::fs::write(dir.path().join("test-0000000009.tmp"), b"x").unwrap_or_else(|e| panic!("{e}"));
+    let (_journal, _) = open(dir.path());
+    let names = file_names(dir.path());
+    assert!(
+        theirs.iter().all(|name| names.iter().any(|n| n == name)),
+        "{names:?}"
+    );
+    assert!(
+        !names.iter().any(|n| n == "test-0000000009.tmp"),
+        "its own leftover is removed"
+    );
+}
