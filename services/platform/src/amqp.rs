@@ -42,6 +42,23 @@ pub const MAX_PREFETCH: u16 = 1024;
 /// AMQP `delivery_mode` of a message the broker writes to disk.
 const PERSISTENT: u8 = 2;
 
+/// How long a stopping role waits for the broker to confirm the close of its connection.
+const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Closes `connection` on the way out (`reason` is shown by the broker), waiting at most
+/// [`CLOSE_TIMEOUT`] for the broker's answer: a stop must not hang on a broker that does not
+/// answer. The connection is dropped either way; the broker drops its side when the socket
+/// closes.
+pub async fn close(connection: &Connection, reason: &str) {
+    match tokio::time::timeout(CLOSE_TIMEOUT, connection.close(200, reason.into())).await {
+        Ok(_) => {}
+        Err(_) => tracing::warn!(
+            reason,
+            "the broker did not confirm the close in time; dropping the connection"
+        ),
+    }
+}
+
 /// Connects to `url`, naming the connection `name` (shown by the broker's tools), retrying with
 /// exponential backoff up to [`CONNECT_ATTEMPTS`] times and logging each failure.
 pub async fn connect(url: &str, name: &str) -> anyhow::Result<Connection> {

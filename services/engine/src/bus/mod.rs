@@ -60,7 +60,7 @@ pub async fn serve(
         tracing::error!(shard = index, ?error, "the shard's bus stopped");
     }
     // Unacknowledged commands go back to the queue for the next engine.
-    let _ = connection.close(200, "engine stops".into()).await;
+    amqp::close(&connection, "engine stops").await;
     result
 }
 

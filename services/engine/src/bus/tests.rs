@@ -58,6 +58,19 @@ struct Harness {
 impl Harness {
     async fn new() -> Self {
         let rabbit = TestRabbit::connect();
+        // Every role declares the topology when it starts. Two connections declaring the same
+        // new quorum queue at the same moment can get INTERNAL_ERROR from the broker (seen here:
+        // settlement and the engine starting together; the deployed roles restart such a loop,
+        // this harness does not), so the harness declares it first, as a first start would.
+        let client = RawClient::connect(rabbit.url()).await;
+        amqp::declare_topology(
+            client.publisher.channel(),
+            &Topology::new(rabbit.prefix()),
+            1,
+        )
+        .await
+        .unwrap_or_else(|e| panic!("declare the topology: {e:#}"));
+        drop(client);
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("tempdir: {e}"));
         let shard_path = dir.path().join("shard-0");
         let store: Arc<dyn PortfolioStore> =

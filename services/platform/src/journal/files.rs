@@ -84,7 +84,11 @@ impl Layout {
             Err(error) => return Err(error.into()),
         };
         let (payloads, whole) = frame::decode_all(&bytes);
-        if whole < bytes.len() {
+        // Zeros after the records are the prefilled space (`writer.rs`), not a torn write.
+        let torn = bytes
+            .get(whole..)
+            .is_some_and(|tail| tail.iter().any(|b| *b != 0));
+        if torn {
             tracing::warn!(
                 journal = %journal_path.display(),
                 cut = bytes.len() - whole,

@@ -51,7 +51,7 @@ pub async fn run_settlement(
     if let Err(error) = &result {
         tracing::error!(?error, "settlement over RabbitMQ stopped");
     }
-    let _ = connection.close(200, "settlement stops".into()).await;
+    amqp::close(&connection, "settlement stops").await;
     result
 }
 

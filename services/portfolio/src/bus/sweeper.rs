@@ -91,7 +91,7 @@ pub async fn run_sweeper(
     if let Err(error) = &result {
         tracing::error!(?error, "the orphan sweeper stopped");
     }
-    let _ = connection.close(200, "sweeper stops".into()).await;
+    amqp::close(&connection, "sweeper stops").await;
     result
 }
 
