@@ -5,7 +5,9 @@
 //! The state lives in memory ([`contents::Contents`]) and is changed only by
 //! [`ShardStore::write`], which appends one record for the batch to the shard's journal
 //! (`platform::journal`, named `shard-K` in the data directory) and returns once it is durable:
-//! one sequential write and a group `fdatasync`, instead of a B-tree's copy-on-write commit.
+//! one sequential write and an `fdatasync`, instead of a B-tree's copy-on-write commit. The
+//! journal is inline: the shard thread writes and syncs its batch itself (no writer thread to
+//! wake and be woken by).
 //! Opening the store rebuilds the state from the journal's last snapshot plus the records after
 //! it (the same `apply` a write runs); a torn record at the tail was never acknowledged and is
 //! cut off by the journal.
@@ -101,7 +103,7 @@ impl ShardStore {
             Some(dir) if !dir.as_os_str().is_empty() => dir,
             _ => Path::new("."),
         };
-        let (journal, recovered) = Journal::open(dir, name)?;
+        let (journal, recovered) = Journal::open_inline(dir, name)?;
         let mut contents = match &recovered.snapshot {
             Some(bytes) => journal::decode::<Contents>(bytes)
                 .with_context(|| format!("the snapshot of journal {name}"))?,

@@ -165,3 +165,49 @@ fn another_journals_files_are_left_alone() {
         "its own leftover is removed"
     );
 }
+
+#[test]
+fn an_inline_journal_writes_on_the_waiting_thread_and_recovers_like_the_other() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (journal, _) = Journal::open_inline(dir.path(), "test").unwrap_or_else(|e| panic!("{e}"));
+    let first = append_all(&journal, &["a", "b"]);
+    journal
+        .wait_durable(first)
+        .unwrap_or_else(|e| panic!("{e}"));
+    journal
+        .snapshot("state after b")
+        .unwrap_or_else(|e| panic!("{e}"));
+    let last = append_all(&journal, &["c"]);
+    journal.wait_durable(last).unwrap_or_else(|e| panic!("{e}"));
+    drop(journal);
+    let (_journal, recovered) = open(dir.path());
+    let snapshot = recovered.snapshot.as_deref().map(decode::<String>);
+    assert_eq!(
+        snapshot.and_then(Result::ok).as_deref(),
+        Some("state after b")
+    );
+    assert_eq!(records(&recovered), ["c"]);
+}
+
+#[test]
+fn an_inline_journal_unwaited_has_written_nothing() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (journal, _) = Journal::open_inline(dir.path(), "test").unwrap_or_else(|e| panic!("{e}"));
+    append_all(&journal, &["a"]);
+    assert_eq!(
+        journal.shared.lock().progress.durable_through,
+        0,
+        "nothing written yet"
+    );
+    let ticket = append_all(&journal, &["b"]);
+    journal
+        .wait_durable(ticket)
+        .unwrap_or_else(|e| panic!("{e}"));
+    drop(journal);
+    let (_journal, recovered) = open(dir.path());
+    assert_eq!(
+        records(&recovered),
+        ["a", "b"],
+        "a wait writes everything queued before it"
+    );
+}

@@ -82,18 +82,25 @@ pub fn start(mut writer: Writer, shared: Arc<Shared>, name: &str) -> std::io::Re
         .name(format!("{name}-journal"))
         .spawn(move || {
             while let Some(chunks) = next_round(&shared) {
-                let result = writer.write_round(chunks);
-                let failed = result.is_err();
-                if let Err(error) = &result {
-                    tracing::error!(%error, "the journal cannot write; nothing more is acknowledged");
-                }
-                publish(&shared, result.ok().flatten(), failed);
-                if failed {
+                if !writer.round(&shared, chunks) {
                     return;
                 }
             }
         })?;
     Ok(())
+}
+
+impl Writer {
+    /// Writes `chunks`, syncs and publishes the progress; false when the journal failed.
+    pub(super) fn round(&mut self, shared: &Shared, chunks: Vec<Chunk>) -> bool {
+        let result = self.write_round(chunks);
+        let failed = result.is_err();
+        if let Err(error) = &result {
+            tracing::error!(%error, "the journal cannot write; nothing more is acknowledged");
+        }
+        publish(shared, result.ok().flatten(), failed);
+        !failed
+    }
 }
 
 /// Waits for appended work; `None` once the journal is closed and everything is written.
