@@ -24,6 +24,12 @@ fn append_all(journal: &Journal, values: &[&str]) -> Ticket {
     last
 }
 
+/// Appends `values` and waits until they are on disk.
+fn append_durably(journal: &Journal, values: &[&str]) {
+    let last = append_all(journal, values);
+    journal.wait_durable(last).unwrap_or_else(|e| panic!("{e}"));
+}
+
 fn file_names(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .unwrap_or_else(|e| panic!("{e}"))
@@ -62,8 +68,7 @@ fn a_snapshot_replaces_the_records_before_it() {
     journal
         .snapshot("state after b")
         .unwrap_or_else(|e| panic!("{e}"));
-    let last = append_all(&journal, &["c"]);
-    journal.wait_durable(last).unwrap_or_else(|e| panic!("{e}"));
+    append_durably(&journal, &["c"]);
     drop(journal);
     assert_eq!(
         file_names(dir.path()),
@@ -80,8 +85,7 @@ fn a_snapshot_replaces_the_records_before_it() {
     journal
         .snapshot("state after c")
         .unwrap_or_else(|e| panic!("{e}"));
-    let last = append_all(&journal, &["d"]);
-    journal.wait_durable(last).unwrap_or_else(|e| panic!("{e}"));
+    append_durably(&journal, &["d"]);
     drop(journal);
     let (_journal, recovered) = open(dir.path());
     assert_eq!(records(&recovered), ["d"]);
@@ -95,8 +99,7 @@ fn a_snapshot_replaces_the_records_before_it() {
 fn a_torn_tail_is_cut_and_appending_goes_on_after_the_last_whole_record() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let (journal, _) = open(dir.path());
-    let last = append_all(&journal, &["a", "b"]);
-    journal.wait_durable(last).unwrap_or_else(|e| panic!("{e}"));
+    append_durably(&journal, &["a", "b"]);
     drop(journal);
     let path = dir.path().join("test-0000000000.journal");
     let mut file = std::fs::OpenOptions::new()
@@ -108,8 +111,7 @@ fn a_torn_tail_is_cut_and_appending_goes_on_after_the_last_whole_record() {
     drop(file);
     let (journal, recovered) = open(dir.path());
     assert_eq!(records(&recovered), ["a", "b"]);
-    let last = append_all(&journal, &["c"]);
-    journal.wait_durable(last).unwrap_or_else(|e| panic!("{e}"));
+    append_durably(&journal, &["c"]);
     drop(journal);
     let (_journal, recovered) = open(dir.path());
     assert_eq!(records(&recovered), ["a", "b", "c"]);
@@ -120,8 +122,7 @@ fn a_damaged_snapshot_is_refused_not_ignored() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
     let (journal, _) = open(dir.path());
     journal.snapshot("state").unwrap_or_else(|e| panic!("{e}"));
-    let last = append_all(&journal, &["a"]);
-    journal.wait_durable(last).unwrap_or_else(|e| panic!("{e}"));
+    append_durably(&journal, &["a"]);
     drop(journal);
     let path = dir.path().join("test-0000000001.snapshot");
     let mut bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{e}"));
@@ -177,8 +178,7 @@ fn an_inline_journal_writes_on_the_waiting_thread_and_recovers_like_the_other() 
     journal
         .snapshot("state after b")
         .unwrap_or_else(|e| panic!("{e}"));
-    let last = append_all(&journal, &["c"]);
-    journal.wait_durable(last).unwrap_or_else(|e| panic!("{e}"));
+    append_durably(&journal, &["c"]);
     drop(journal);
     let (_journal, recovered) = open(dir.path());
     let snapshot = recovered.snapshot.as_deref().map(decode::<String>);
