@@ -46,7 +46,7 @@ const PERSISTENT: u8 = 2;
 const CLOSE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Closes `connection` on the way out (`reason` is shown by the broker), waiting at most
-/// [`CLOSE_TIMEOUT`] for the broker's answer: a stop must not hang on a broker that does not
+/// `CLOSE_TIMEOUT` (5 s) for the broker's answer: a stop must not hang on a broker that does not
 /// answer. The connection is dropped either way; the broker drops its side when the socket
 /// closes.
 pub async fn close(connection: &Connection, reason: &str) {

@@ -12,7 +12,7 @@
 //!   transaction (durable jobs fsync'd; volatile ones first, made durable by the next durable
 //!   commit) and answers each job only after its commit.
 //! - [`journal`]: an append-only journal with group fsync and snapshots, for state kept in
-//!   memory (the embedded portfolio).
+//!   memory (the embedded portfolio and the shards).
 //! - [`amqp`]: RabbitMQ connection with retry, confirmed publishing, topology, decoding.
 //! - [`clock`], [`shutdown`], [`telemetry`], [`fallback`] (404/405 in the envelope).
 

@@ -3,12 +3,12 @@
 //!
 //! 1. on start (after recovery) the logged outcomes after the persisted hand-off watermark are
 //!    published again (consumers are idempotent by sequence), so nothing committed is lost;
-//! 2. [`commands`] consumes `P.shard.K` (manual acks, bounded prefetch), feeds each command to
+//! 2. `commands` consumes `P.shard.K` (manual acks, bounded prefetch), feeds each command to
 //!    the shard thread, publishes each outcome to `P.events` / `outcome.shard.K` (persistent,
 //!    mandatory, confirmed, carrying the command's `reply_to` and `correlation_id`) and only then
 //!    acks the command. The shard's `settled` watermark is "published and confirmed through S":
 //!    from then on the broker owns the outcome, and the shard may drop it from its log;
-//! 3. [`queries`] answers best-ask queries on the engine's own `P.shard.K.query` queue.
+//! 3. `queries` answers best-ask queries on the engine's own `P.shard.K.query` queue.
 //!
 //! A command redelivered after the engine died between its commit and its ack is recognised by
 //! its order ref (see [`crate::shard`]) and answered with its logged outcome. Errors are

@@ -2,7 +2,7 @@
 //! snapshot, the meta values (hash checkpoint, hand-off watermark), and the order refs already
 //! sequenced (so a redelivered place is answered, never placed twice).
 //!
-//! The state lives in memory ([`contents::Contents`]) and is changed only by
+//! The state lives in memory (`contents::Contents`) and is changed only by
 //! [`ShardStore::write`], which appends one record for the batch to the shard's journal
 //! (`platform::journal`, named `shard-K` in the data directory) and returns once it is durable:
 //! one sequential write and an `fdatasync`, instead of a B-tree's copy-on-write commit. The
@@ -34,7 +34,7 @@
 //! batch's record behind it: waiting for the record waits for the snapshot too (the journal
 //! writes in order), so nothing of the store is still being written once `write` returns (a
 //! restarting role may reopen the journal at once). Replaying that record over the snapshot
-//! changes nothing ([`contents`] explains why).
+//! changes nothing (`contents.rs` explains why).
 
 mod contents;
 #[cfg(test)]

@@ -3,7 +3,8 @@
 //! the order of the changes), and answers its caller once [`Journal::durable`] says the record is
 //! on disk. One writer thread writes whatever was appended since its last write and syncs it
 //! with one `fdatasync`, however many records that is: a commit costs one sequential write, not
-//! a B-tree's copy-on-write pages.
+//! a B-tree's copy-on-write pages. An inline journal ([`Journal::open_inline`]) has no writer
+//! thread: the thread that waits for a record writes and syncs what is queued.
 //!
 //! Recovery is the newest snapshot plus the records after it ([`Journal::open`]); a torn record
 //! at the tail (a write a crash cut short, never acknowledged) is cut off. The owner takes a
@@ -14,7 +15,7 @@
 //! A failed write or sync is final: every waiting and later record gets an error (the state in
 //! memory may be ahead of the disk, so nothing more may be acknowledged), and it is logged.
 //! Hand-written because the one crate for this (okaywal) says it is not for production use; the
-//! framing is [`frame`], the files [`files`].
+//! framing is in `frame.rs`, the files in `files.rs`, the writer in `writer.rs`.
 
 mod files;
 mod frame;

@@ -1,8 +1,8 @@
 //! The embedded portfolio store behind [`PortfolioStore`]: the whole state in memory
-//! ([`state::State`]), every change journaled ([`platform::journal`]) before it is answered.
+//! (`state::State`), every change journaled ([`platform::journal`]) before it is answered.
 //! The distributed store is [`mongo`].
 //!
-//! A write runs its rules on an [`overlay::Overlay`] under the state's lock; a refusal or an
+//! A write runs its rules on an `overlay::Overlay` under the state's lock; a refusal or an
 //! error drops the overlay (nothing changed), a success appends its changes to the journal and
 //! applies them to the state, still under the lock (so the journal's order is the order of the
 //! changes), then waits outside the lock until its record is on disk. One `fdatasync` covers

@@ -10,8 +10,8 @@
 //! after taking one); lists are ordered by a creation sequence taken the same way.
 //!
 //! Layout: [`collections`] (documents and indexes), [`codec`] (documents <-> records, checked
-//! integers), [`reserve`] (setup and escrow), [`working_set`] (settlement: the documents a
-//! batch touches, on which the shared rules of `domain::settlement` run), [`queries`] (reads).
+//! integers), `reserve` (setup and escrow), `working_set` (settlement: the documents a
+//! batch touches, on which the shared rules of `domain::settlement` run), `queries` (reads).
 
 pub mod codec;
 pub mod collections;

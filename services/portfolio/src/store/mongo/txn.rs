@@ -4,7 +4,7 @@
 //! write the same document conflict and the later one is retried from the start (the server
 //! labels the error `TransientTransactionError`), so a read-check-write inside one never loses
 //! an update. A commit whose result is unknown is retried as a commit. Retries stop after
-//! [`RETRY_FOR`]; the error is then returned (an outage, a 500).
+//! `RETRY_FOR`; the error is then returned (an outage, a 500).
 
 use std::future::Future;
 use std::pin::Pin;
@@ -77,7 +77,7 @@ enum Commit {
 }
 
 /// Runs `body` in a transaction until it commits, refuses (aborted: nothing written), fails
-/// for good, or [`RETRY_FOR`] runs out.
+/// for good, or `RETRY_FOR` runs out.
 pub async fn run<C: Sync, T: Send>(
     cols: &Collections,
     context: &C,
