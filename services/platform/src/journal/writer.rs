@@ -10,8 +10,10 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::sync::{Arc, PoisonError};
 
-/// Bytes of zeros written ahead of the records at a time.
+/// Bytes of zeros written ahead of the records at a time (a multiple of `ZEROS`).
 pub const PREFILL: u64 = 1 << 20;
+/// The zeros a prefill writes, a block at a time (no allocation per prefill).
+static ZEROS: [u8; 64 << 10] = [0; 64 << 10];
 
 use super::files::Layout;
 use super::{Chunk, Shared, Ticket};
@@ -44,8 +46,9 @@ impl Writer {
     fn write_records(&mut self, bytes: &[u8]) -> std::io::Result<()> {
         let end = self.position + bytes.len() as u64;
         while self.prefilled < end {
-            let zeros = vec![0; usize::try_from(PREFILL).unwrap_or(usize::MAX)];
-            self.file.write_all_at(&zeros, self.prefilled)?;
+            for offset in (0..PREFILL).step_by(ZEROS.len()) {
+                self.file.write_all_at(&ZEROS, self.prefilled + offset)?;
+            }
             self.prefilled += PREFILL;
         }
         self.file.write_all_at(bytes, self.position)?;
