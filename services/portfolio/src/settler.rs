@@ -1,7 +1,10 @@
-//! The settler of one shard: consumes its outcomes in order, settles a batch in one durable
-//! commit, then answers the waiting requests and publishes the shard's settled watermark. If a
-//! settlement fails it stops (the batch's requests get an error); recovery at the next start
-//! settles the outcomes in the shard's log after the watermark.
+//! The settler of one shard: consumes its outcomes in order and settles a batch in one commit.
+//! It answers the waiting requests as soon as the settlement is visible to reads (the shard
+//! logged the outcomes durably before it handed them over, so a crash before the settlement is
+//! durable is repaired from that log at the next start), and publishes the shard's settled
+//! watermark only once the settlement is durable: that watermark lets the shard forget the
+//! outcomes. If a settlement fails it stops (the batch's requests get an error); recovery at
+//! the next start settles the outcomes in the shard's log after the durable watermark.
 
 use std::sync::Arc;
 
@@ -23,20 +26,26 @@ pub async fn run(
     while deliveries.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let outcomes = batch.iter().map(|d| d.outcome.clone()).collect::<Vec<_>>();
         let last = outcomes.last().map(|o| o.sequence);
-        if let Err(error) = store.settle(outcomes).await {
-            // Crash-only: skipping these outcomes would lose them, retrying could repeat a
-            // failure forever. Stop; the shard then stops too, and a restart settles them from
-            // the shard's log.
-            tracing::error!(?error, "settlement failed; this shard's settler stops");
-            return;
-        }
+        let receipt = match store.settle_visible(outcomes).await {
+            Ok(receipt) => receipt,
+            Err(error) => return stop(&error),
+        };
         for delivery in batch.drain(..) {
             if let Some(reply) = delivery.reply {
                 let _ = reply.send(delivery.outcome);
             }
         }
+        if let Err(error) = store.settled_durable(receipt).await {
+            return stop(&error);
+        }
         if let Some(last) = last {
             settled.send_replace(last);
         }
     }
+}
+
+/// Crash-only: skipping a batch would lose its outcomes, retrying could repeat a failure
+/// forever. Stop; the shard then stops too, and a restart settles them from the shard's log.
+fn stop(error: &anyhow::Error) {
+    tracing::error!(?error, "settlement failed; this shard's settler stops");
 }

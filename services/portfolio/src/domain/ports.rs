@@ -20,6 +20,12 @@ impl Refusal {
 /// A use case's answer.
 pub type Decision<T> = anyhow::Result<Result<T, Refusal>>;
 
+/// What [`PortfolioStore::settle_visible`] leaves to wait for: the point of the store's journal
+/// the settlement must reach before it is durable (`None`: it already is).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use = "the settlement may not be durable yet: pass this to settled_durable"]
+pub struct SettleReceipt(pub Option<u64>);
+
 /// A holding as the portfolio lists it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Holding {
@@ -118,6 +124,23 @@ pub trait PortfolioStore: Send + Sync + 'static {
     async fn reserve(&self, request: EscrowRequest) -> Decision<Escrow>;
     /// Applies outcomes of one shard in sequence order; already applied ones are skipped.
     async fn settle(&self, outcomes: Vec<ShardOutcome>) -> anyhow::Result<()>;
+    /// Applies outcomes like [`settle`](Self::settle) but returns once reads see them, maybe
+    /// before they are durable; [`settled_durable`](Self::settled_durable) waits for that.
+    /// Only for outcomes their shard logged durably: a crash in between loses the settlement
+    /// (and every change after it, in the store's order), and recovery settles those outcomes
+    /// again from the shard's log. Stores that cannot do better settle durably here.
+    async fn settle_visible(&self, outcomes: Vec<ShardOutcome>) -> anyhow::Result<SettleReceipt> {
+        self.settle(outcomes).await?;
+        Ok(SettleReceipt(None))
+    }
+    /// Returns once the settlement behind `receipt` is durable.
+    async fn settled_durable(&self, receipt: SettleReceipt) -> anyhow::Result<()> {
+        anyhow::ensure!(
+            receipt.0.is_none(),
+            "this store has no journal to wait for: its settlements are durable when applied"
+        );
+        Ok(())
+    }
     /// Releases escrow of orders no shard ever sequenced (after recovery only).
     async fn release_orphans(&self) -> anyhow::Result<usize>;
     /// Reservations still pending (no shard outcome of their order applied) that were made at

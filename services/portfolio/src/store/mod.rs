@@ -15,6 +15,12 @@
 //! order only after its reservation was answered, and settlement applies outcomes the shard
 //! logged durably first).
 //!
+//! Settlement is the one write answered before its record is on disk
+//! ([`PortfolioStore::settle_visible`]): it only re-derives what the shard's log already holds
+//! durably, so a crash that loses it is repaired at start-up by settling the shard's outcomes
+//! after the durable watermark again. The settler tells the shard it may forget outcomes only
+//! once their settlement is durable.
+//!
 //! The state is snapshotted when the journal has grown past twice the last snapshot: the
 //! snapshot is encoded under the lock (a pause proportional to the state, amortized over the
 //! journal bytes that led to it).
@@ -36,7 +42,7 @@ use contracts::ShardOutcome;
 use platform::journal::{self, Journal, Ticket};
 
 use crate::domain::ports::{
-    Decision, Escrow, EscrowRequest, Holding, PendingOrder, PortfolioStore, Refusal,
+    Decision, Escrow, EscrowRequest, Holding, PendingOrder, PortfolioStore, Refusal, SettleReceipt,
 };
 use crate::domain::records::{StockTx, WalletTx};
 use crate::domain::settlement;
@@ -170,6 +176,19 @@ impl PortfolioStore for JournalPortfolio {
             self.write(|t| settlement::apply_all(t, &outcomes).map(Ok))
                 .await,
         )
+    }
+
+    async fn settle_visible(&self, outcomes: Vec<ShardOutcome>) -> anyhow::Result<SettleReceipt> {
+        let (answer, ticket) = self.stage(|t| settlement::apply_all(t, &outcomes).map(Ok))?;
+        no_refusal(Ok(answer))?;
+        Ok(SettleReceipt(ticket))
+    }
+
+    async fn settled_durable(&self, receipt: SettleReceipt) -> anyhow::Result<()> {
+        if let (Some(journal), Some(ticket)) = (&self.journal, receipt.0) {
+            journal.durable(ticket).await?;
+        }
+        Ok(())
     }
 
     async fn release_orphans(&self) -> anyhow::Result<usize> {

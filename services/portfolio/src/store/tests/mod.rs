@@ -143,7 +143,12 @@ pub(crate) fn ok<T>(decision: crate::domain::ports::Decision<T>) -> T {
     }
 }
 
-async fn a_partial_fill_settles_once_with_children_and_wallet_txs(store: &dyn PortfolioStore) {
+/// Stock 1 with 10 shares for the seller and 10,000 cents for the buyer; the seller's limit sell
+/// of 10 at 500 and the buyer's market buy of 4 are reserved. Returns their two outcomes: the
+/// sell rests, the buy fills 4 at 500.
+pub(crate) async fn reserve_a_sell_and_a_buy_that_trade(
+    store: &dyn PortfolioStore,
+) -> Vec<ShardOutcome> {
     ok(store.create_stock("Apple".to_owned()).await);
     ok(store.add_shares(SELLER, 1, 10).await);
     ok(store.deposit(BUYER, 10_000).await);
@@ -192,7 +197,7 @@ async fn a_partial_fill_settles_once_with_children_and_wallet_txs(store: &dyn Po
         filled: 4,
         remaining: 0,
     };
-    let outcomes = vec![
+    vec![
         outcome(1, sell_place, vec![], vec![]),
         outcome(
             2,
@@ -200,7 +205,15 @@ async fn a_partial_fill_settles_once_with_children_and_wallet_txs(store: &dyn Po
             vec![fill(1, buy.order_ref, sell.order_ref, 500, 4)],
             vec![buy_end],
         ),
-    ];
+    ]
+}
+
+async fn a_partial_fill_settles_once_with_children_and_wallet_txs(store: &dyn PortfolioStore) {
+    let outcomes = reserve_a_sell_and_a_buy_that_trade(store).await;
+    let [sell, buy] = [&outcomes[0], &outcomes[1]].map(|outcome| match &outcome.command {
+        ShardCommand::Place(place) => *place,
+        other => panic!("not a place: {other:?}"),
+    });
     store
         .settle(outcomes.clone())
         .await

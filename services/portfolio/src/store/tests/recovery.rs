@@ -85,3 +85,49 @@ pub(super) async fn assert_reopens_the_same(
     let reopened = open(dir.path());
     assert_eq!(view(&reopened).await, before);
 }
+
+/// Copies every file of `from` into a fresh directory: the disk as a crash would leave it.
+fn copy_of(from: &std::path::Path) -> tempfile::TempDir {
+    let to = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for entry in std::fs::read_dir(from).unwrap_or_else(|e| panic!("{e}")) {
+        let path = entry.unwrap_or_else(|e| panic!("{e}")).path();
+        let target = to.path().join(path.file_name().unwrap_or_default());
+        std::fs::copy(&path, &target).unwrap_or_else(|e| panic!("copy {}: {e}", path.display()));
+    }
+    to
+}
+
+/// The settler answers once a settlement is visible, before it is durable. A crash in between
+/// loses it; start-up then settles the same outcomes again from the shard's log, and that must
+/// give exactly what the clients already saw.
+#[tokio::test]
+async fn a_settlement_lost_before_it_was_durable_is_settled_again_the_same() {
+    let (dir, store) = journaled();
+    let outcomes = super::reserve_a_sell_and_a_buy_that_trade(&store).await;
+    let before_the_settlement = copy_of(dir.path());
+
+    let receipt = store
+        .settle_visible(outcomes.clone())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    let seen = view(&store).await;
+    assert_eq!(seen.applied_through, 2, "reads see the settlement at once");
+    store
+        .settled_durable(receipt)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    drop(store);
+    assert_eq!(view(&open(dir.path())).await, seen, "and it is durable");
+
+    let crashed = open(before_the_settlement.path());
+    assert_eq!(
+        crashed.applied_through(0).await.ok(),
+        Some(0),
+        "the copy lost the settlement"
+    );
+    crashed
+        .settle(outcomes)
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(view(&crashed).await, seen);
+}
