@@ -41,13 +41,18 @@ impl<K: KnownUsers + ?Sized> KnownUsers for Arc<K> {
     }
 }
 
-/// Signs and verifies tokens with one shared secret.
+/// Signs and verifies tokens with one shared secret. Cheap to clone (every request's extractor
+/// takes one from the app state): the keys and the validation rules are shared.
 #[derive(Clone)]
 pub struct Authenticator {
+    keys: Arc<Keys>,
+    users: Arc<dyn KnownUsers>,
+}
+
+struct Keys {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
-    users: Arc<dyn KnownUsers>,
 }
 
 impl Authenticator {
@@ -56,10 +61,13 @@ impl Authenticator {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_required_spec_claims(&["exp", "iat", "sub"]);
         validation.leeway = 0;
-        Self {
+        let keys = Keys {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
+        };
+        Self {
+            keys: Arc::new(keys),
             users,
         }
     }
@@ -69,15 +77,16 @@ impl Authenticator {
         Ok(jsonwebtoken::encode(
             &Header::new(Algorithm::HS256),
             claims,
-            &self.encoding,
+            &self.keys.encoding,
         )?)
     }
 
     /// The user id of a valid token of an existing user.
     pub async fn verify(&self, token: &str) -> Result<u64, ApiError> {
         let invalid = || ApiError::Unauthorized("invalid or expired token".to_owned());
-        let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &self.validation)
-            .map_err(|_| invalid())?;
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &self.keys.decoding, &self.keys.validation)
+                .map_err(|_| invalid())?;
         let user_id = data.claims.sub.parse::<u64>().map_err(|_| invalid())?;
         match self.users.exists(user_id).await {
             Ok(true) => Ok(user_id),
