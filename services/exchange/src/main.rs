@@ -4,6 +4,11 @@
 use clap::Parser;
 use exchange::config::Cli;
 
+// Under place-order load glibc's malloc and free took about 8 % of the CPU (perf: the many small
+// buffers of a request's short life); mimalloc's thread-local free lists cost a fraction of that.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     platform::telemetry::init();
