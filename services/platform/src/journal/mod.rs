@@ -25,7 +25,7 @@ use std::path::Path;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 
 use serde::Serialize;
-use tokio::sync::watch;
+use tokio::sync::oneshot;
 
 pub use files::Recovered;
 
@@ -64,6 +64,12 @@ struct Queue {
     last_snapshot_bytes: u64,
     progress: Progress,
     closed: bool,
+    /// The writer thread sleeps on `work_ready`: only then does an append wake it (a wake is a
+    /// syscall even with nobody waiting, and a busy writer takes the queue when its round ends).
+    writer_idle: bool,
+    /// Async waiters, each woken only once its ticket is durable (or dropped when the journal
+    /// fails): a round wakes exactly the callers it made durable.
+    waiters: Vec<(Ticket, oneshot::Sender<()>)>,
 }
 
 struct Shared {
@@ -73,7 +79,6 @@ struct Shared {
     inline: Option<Mutex<writer::Writer>>,
     work_ready: Condvar,
     progress_changed: Condvar,
-    progress: watch::Sender<Progress>,
 }
 
 impl Shared {
@@ -119,7 +124,6 @@ impl Journal {
         let (generation, recovered, file) = layout.recover()?;
         let journal_bytes = recovered.records.iter().map(|r| r.len() as u64).sum();
         let snapshot_bytes = recovered.snapshot.as_ref().map_or(0, |s| s.len() as u64);
-        let (progress, _) = watch::channel(Progress::default());
         let writer = writer::Writer::new(layout, generation, file)?;
         let (inline_writer, threaded_writer) = match inline {
             true => (Some(Mutex::new(writer)), None),
@@ -133,11 +137,12 @@ impl Journal {
                 last_snapshot_bytes: snapshot_bytes,
                 progress: Progress::default(),
                 closed: false,
+                writer_idle: false,
+                waiters: Vec::new(),
             }),
             inline: inline_writer,
             work_ready: Condvar::new(),
             progress_changed: Condvar::new(),
-            progress,
         });
         if let Some(writer) = threaded_writer {
             writer::start(writer, Arc::clone(&shared), name)?;
@@ -175,8 +180,11 @@ impl Journal {
         }?;
         queue.next_ticket += 1;
         queue.journal_bytes += before as u64;
+        let wake_writer = queue.writer_idle;
         drop(queue);
-        self.shared.work_ready.notify_one();
+        if wake_writer {
+            self.shared.work_ready.notify_one();
+        }
         Ok(ticket)
     }
 
@@ -213,15 +221,19 @@ impl Journal {
                 .await
                 .map_err(|_| JournalFailed)?;
         }
-        let mut progress = self.shared.progress.subscribe();
-        let reached = progress
-            .wait_for(|p| p.durable_through >= ticket || p.failed)
-            .await
-            .map_err(|_| JournalFailed)?;
-        match reached.durable_through >= ticket {
-            true => Ok(()),
-            false => Err(JournalFailed),
-        }
+        let reached = {
+            let mut queue = self.shared.lock();
+            if queue.progress.durable_through >= ticket {
+                return Ok(());
+            }
+            if queue.progress.failed {
+                return Err(JournalFailed);
+            }
+            let (sender, reached) = oneshot::channel();
+            queue.waiters.push((ticket, sender));
+            reached
+        };
+        reached.await.map_err(|_| JournalFailed)
     }
 
     /// Blocks until the record of `ticket` is on disk (for owners on their own thread). On an

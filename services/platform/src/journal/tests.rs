@@ -60,6 +60,50 @@ async fn durable_records_are_recovered_in_order() {
     assert_eq!(records(&recovered), ["a", "b", "c"]);
 }
 
+/// Many callers append and wait at once, across several of the writer's rounds: each is woken
+/// once its own record is on disk, and every record is there after a reopen.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_waiters_each_resolve_once_their_record_is_durable() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (journal, _) = open(dir.path());
+    let mut callers = tokio::task::JoinSet::new();
+    for caller in 0..64 {
+        let journal = journal.clone();
+        callers.spawn(async move {
+            for round in 0..20 {
+                let ticket = journal
+                    .append(&format!("{caller}-{round}"))
+                    .unwrap_or_else(|e| panic!("append: {e}"));
+                journal
+                    .durable(ticket)
+                    .await
+                    .unwrap_or_else(|e| panic!("{e}"));
+                let durable_through = journal.shared.lock().progress.durable_through;
+                assert!(
+                    durable_through >= ticket,
+                    "woken before {ticket} was durable"
+                );
+            }
+        });
+    }
+    while let Some(done) = callers.join_next().await {
+        done.unwrap_or_else(|e| panic!("caller: {e}"));
+    }
+    assert!(
+        journal.shared.lock().waiters.is_empty(),
+        "no waiter left behind"
+    );
+    drop(journal);
+    let (_journal, recovered) = open(dir.path());
+    let mut got = records(&recovered);
+    got.sort();
+    let mut want: Vec<String> = (0..64)
+        .flat_map(|c| (0..20).map(move |r| format!("{c}-{r}")))
+        .collect();
+    want.sort();
+    assert_eq!(got, want);
+}
+
 #[test]
 fn a_snapshot_replaces_the_records_before_it() {
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));

@@ -111,11 +111,13 @@ fn next_round(shared: &Shared) -> Option<Vec<Chunk>> {
     let mut queue = shared.lock();
     loop {
         if !queue.chunks.is_empty() {
+            queue.writer_idle = false;
             return Some(std::mem::take(&mut queue.chunks));
         }
         if queue.closed {
             return None;
         }
+        queue.writer_idle = true;
         queue = shared
             .work_ready
             .wait(queue)
@@ -123,14 +125,22 @@ fn next_round(shared: &Shared) -> Option<Vec<Chunk>> {
     }
 }
 
+/// Records the progress and wakes the waiters it satisfied (all of them, with an error, when
+/// the journal failed: their senders are dropped).
 fn publish(shared: &Shared, through: Option<Ticket>, failed: bool) {
     let mut queue = shared.lock();
     if let Some(through) = through {
         queue.progress.durable_through = through;
     }
     queue.progress.failed |= failed;
-    let progress = queue.progress;
+    let durable_through = queue.progress.durable_through;
+    let (reached, waiting) = std::mem::take(&mut queue.waiters)
+        .into_iter()
+        .partition(|(ticket, _)| *ticket <= durable_through);
+    queue.waiters = if failed { Vec::new() } else { waiting };
     drop(queue);
-    shared.progress.send_replace(progress);
+    for (_, sender) in reached {
+        let _ = sender.send(());
+    }
     shared.progress_changed.notify_all();
 }
