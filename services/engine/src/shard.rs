@@ -27,7 +27,9 @@ const MAX_BATCH: usize = 1024;
 /// Commands between two books snapshots (the whole store's journal snapshot follows the
 /// journal's growth instead: see [`crate::store`]).
 const SNAPSHOT_EVERY: u64 = 20_000;
-/// Commands between two hash checkpoints (hashing walks every book: O(resting orders)).
+/// Commands between two hash checkpoints at least. Hashing walks every book (O(live orders)), so
+/// the interval also grows with the books: at least as many commands as live orders, which
+/// keeps the hashing amortized O(1) per command on deep books.
 const HASH_EVERY: u64 = 1_000;
 
 /// A shard ready to run.
@@ -179,11 +181,20 @@ impl Loop {
                 return false;
             }
         }
-        let asks = self.best_asks();
-        for query in queries {
-            let _ = query.send(asks.clone());
+        if !queries.is_empty() {
+            let asks = self.best_asks();
+            for query in queries {
+                let _ = query.send(asks.clone());
+            }
         }
         true
+    }
+
+    fn hash_interval(&self) -> u64 {
+        let live: usize = (self.shard.state.engine().books())
+            .map(|book| book.resting_count() + book.waiting_stop_count())
+            .sum();
+        hash_interval_for(live)
     }
 
     /// The answer to a place redelivered after it was sequenced at `sequence`: its logged
@@ -211,7 +222,7 @@ impl Loop {
         let compact = self.shard.store.wants_snapshot();
         let snapshot = (compact || sequence - self.last_snapshot >= SNAPSHOT_EVERY)
             .then(|| self.shard.state.snapshot());
-        let checkpoint = snapshot.is_some() || sequence - self.last_hash >= HASH_EVERY;
+        let checkpoint = snapshot.is_some() || sequence - self.last_hash >= self.hash_interval();
         let state_hash = checkpoint.then(|| (sequence, self.shard.state.state_hash()));
         let batch = Batch {
             entries,
@@ -250,4 +261,10 @@ impl Loop {
             })
             .collect()
     }
+}
+
+/// Commands between hash checkpoints for books holding `live_orders`: [`HASH_EVERY`], or the
+/// live orders if more.
+pub(crate) fn hash_interval_for(live_orders: usize) -> u64 {
+    HASH_EVERY.max(u64::try_from(live_orders).unwrap_or(u64::MAX))
 }

@@ -410,3 +410,12 @@ fn within_one_batch_the_first_of_place_and_expire_wins() {
         .collect();
     assert_eq!(asks, vec![500], "only the placed sell rests");
 }
+
+#[test]
+fn hash_checkpoints_space_out_with_the_books_so_hashing_stays_amortized() {
+    use crate::shard::hash_interval_for;
+    assert_eq!(hash_interval_for(0), 1_000);
+    assert_eq!(hash_interval_for(999), 1_000);
+    assert_eq!(hash_interval_for(50_000), 50_000);
+    assert_eq!(hash_interval_for(usize::MAX), u64::MAX);
+}
