@@ -222,7 +222,10 @@ impl Loop {
         let compact = self.shard.store.wants_snapshot();
         let snapshot = (compact || sequence - self.last_snapshot >= SNAPSHOT_EVERY)
             .then(|| self.shard.state.snapshot());
-        let checkpoint = snapshot.is_some() || sequence - self.last_hash >= self.hash_interval();
+        // The interval walks the books, so it is asked only once the floor is passed.
+        let since_hash = sequence - self.last_hash;
+        let checkpoint =
+            snapshot.is_some() || (since_hash >= HASH_EVERY && since_hash >= self.hash_interval());
         let state_hash = checkpoint.then(|| (sequence, self.shard.state.state_hash()));
         let batch = Batch {
             entries,

@@ -11,7 +11,6 @@
 //! passes, and its user is still checked on every request.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use async_trait::async_trait;
 use axum::extract::{FromRef, FromRequestParts};
@@ -19,6 +18,7 @@ use axum::http::request::Parts;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
+use crate::clock::{SharedClock, SystemClock};
 use crate::error::ApiError;
 
 /// The claims of an exchange token.
@@ -50,9 +50,6 @@ impl<K: KnownUsers + ?Sized> KnownUsers for Arc<K> {
 /// Tokens remembered as verified, at most (each costs its length plus ~50 bytes).
 const VERIFIED_TOKENS: usize = 65_536;
 
-/// Seconds since the epoch, as `exp` counts them.
-pub type Clock = Arc<dyn Fn() -> u64 + Send + Sync>;
-
 /// Signs and verifies tokens with one shared secret. Cheap to clone (every request's extractor
 /// takes one from the app state): the keys, the validation rules and the verified tokens are
 /// shared.
@@ -62,13 +59,7 @@ pub struct Authenticator {
     users: Arc<dyn KnownUsers>,
     /// Token -> (user id, exp) of tokens whose signature and claims were checked.
     verified: Arc<quick_cache::sync::Cache<Box<str>, (u64, u64)>>,
-    now: Clock,
-}
-
-fn system_seconds() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |since| since.as_secs())
+    clock: SharedClock,
 }
 
 struct Keys {
@@ -80,12 +71,12 @@ struct Keys {
 impl Authenticator {
     /// An authenticator for `secret`, checking users against `users`.
     pub fn new(secret: &[u8], users: Arc<dyn KnownUsers>) -> Self {
-        Self::with_clock(secret, users, Arc::new(system_seconds))
+        Self::with_clock(secret, users, Arc::new(SystemClock))
     }
 
     /// Like [`Authenticator::new`], with the clock that decides whether a remembered token has
     /// expired (tests).
-    pub fn with_clock(secret: &[u8], users: Arc<dyn KnownUsers>, now: Clock) -> Self {
+    pub fn with_clock(secret: &[u8], users: Arc<dyn KnownUsers>, clock: SharedClock) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_required_spec_claims(&["exp", "iat", "sub"]);
         validation.leeway = 0;
@@ -98,7 +89,7 @@ impl Authenticator {
             keys: Arc::new(keys),
             users,
             verified: Arc::new(quick_cache::sync::Cache::new(VERIFIED_TOKENS)),
-            now,
+            clock,
         }
     }
 
@@ -119,7 +110,7 @@ impl Authenticator {
             None => self.check_signature(token).ok_or_else(invalid)?,
         };
         // jsonwebtoken's rule with no leeway: valid through the second of `exp`.
-        if exp < (self.now)() {
+        if exp < self.clock.now_ns() / 1_000_000_000 {
             return Err(invalid());
         }
         match self.users.exists(user_id).await {
@@ -181,7 +172,10 @@ where
 
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicU64, Ordering};
+
     use super::*;
+    use crate::clock::Clock;
 
     struct OnlyUserOne;
     #[async_trait]
@@ -221,12 +215,29 @@ mod tests {
         assert!(auth.verify(&foreign).await.is_err());
     }
 
+    /// A clock the test moves, in whole seconds.
+    struct PinnedClock(AtomicU64);
+
+    impl PinnedClock {
+        fn set_seconds(&self, seconds: u64) {
+            self.0.store(seconds * 1_000_000_000, Ordering::SeqCst);
+        }
+    }
+
+    impl Clock for PinnedClock {
+        fn now_ns(&self) -> u64 {
+            self.0.load(Ordering::SeqCst)
+        }
+    }
+
+    fn system_seconds() -> u64 {
+        SystemClock.now_ns() / 1_000_000_000
+    }
+
     #[tokio::test]
     async fn a_remembered_token_is_refused_once_it_expires_and_for_an_unknown_user() {
-        let now = Arc::new(std::sync::atomic::AtomicU64::new(system_seconds()));
-        let clock = Arc::clone(&now);
-        let clock: Clock = Arc::new(move || clock.load(std::sync::atomic::Ordering::SeqCst));
-        let auth = Authenticator::with_clock(b"secret", Arc::new(OnlyUserOne), clock);
+        let now = Arc::new(PinnedClock(AtomicU64::new(SystemClock.now_ns())));
+        let auth = Authenticator::with_clock(b"secret", Arc::new(OnlyUserOne), now.clone());
         let exp = system_seconds() + 100;
         let token = auth.sign(&claims("1", exp)).unwrap_or_default();
         assert_eq!(auth.verify(&token).await.ok(), Some(1));
@@ -240,18 +251,18 @@ mod tests {
             Some(1),
             "and accepted again"
         );
-        now.store(exp, std::sync::atomic::Ordering::SeqCst);
+        now.set_seconds(exp);
         assert_eq!(
             auth.verify(&token).await.ok(),
             Some(1),
             "valid through its exp"
         );
-        now.store(exp + 1, std::sync::atomic::Ordering::SeqCst);
+        now.set_seconds(exp + 1);
         assert!(matches!(
             auth.verify(&token).await,
             Err(ApiError::Unauthorized(_))
         ));
-        now.store(system_seconds(), std::sync::atomic::Ordering::SeqCst);
+        now.set_seconds(system_seconds());
         let stranger = auth.sign(&claims("2", exp)).unwrap_or_default();
         for _ in 0..2 {
             assert!(matches!(

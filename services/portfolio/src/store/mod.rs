@@ -129,10 +129,17 @@ impl JournalPortfolio {
     /// Runs `job` and answers once its changes are durable.
     async fn write<R>(&self, job: impl FnOnce(&mut Overlay<'_>) -> Decision<R>) -> Decision<R> {
         let (answer, ticket) = self.stage(job)?;
+        self.durable(ticket).await?;
+        Ok(answer)
+    }
+
+    /// Returns once the record of `ticket` is on disk (at once without one, or without a
+    /// journal).
+    async fn durable(&self, ticket: Option<Ticket>) -> anyhow::Result<()> {
         if let (Some(journal), Some(ticket)) = (&self.journal, ticket) {
             journal.durable(ticket).await?;
         }
-        Ok(answer)
+        Ok(())
     }
 
     /// Snapshots the state now (tests of recovery from a snapshot).
@@ -185,10 +192,7 @@ impl PortfolioStore for JournalPortfolio {
     }
 
     async fn settled_durable(&self, receipt: SettleReceipt) -> anyhow::Result<()> {
-        if let (Some(journal), Some(ticket)) = (&self.journal, receipt.0) {
-            journal.durable(ticket).await?;
-        }
-        Ok(())
+        self.durable(receipt.0).await
     }
 
     async fn release_orphans(&self) -> anyhow::Result<usize> {
