@@ -412,10 +412,12 @@ fn within_one_batch_the_first_of_place_and_expire_wins() {
 }
 
 #[test]
-fn hash_checkpoints_space_out_with_the_books_so_hashing_stays_amortized() {
-    use crate::shard::hash_interval_for;
-    assert_eq!(hash_interval_for(0), 1_000);
-    assert_eq!(hash_interval_for(999), 1_000);
-    assert_eq!(hash_interval_for(50_000), 50_000);
-    assert_eq!(hash_interval_for(usize::MAX), u64::MAX);
+fn walks_of_the_books_space_out_with_their_depth_so_they_stay_amortized() {
+    use crate::shard::walk_interval;
+    assert_eq!(walk_interval(1_000, 0), 1_000, "the floor on empty books");
+    assert_eq!(walk_interval(1_000, 249), 1_000);
+    assert_eq!(walk_interval(1_000, 250), 1_000, "4 x 250 is the floor");
+    assert_eq!(walk_interval(1_000, 251), 1_004);
+    assert_eq!(walk_interval(20_000, 50_000), 200_000);
+    assert_eq!(walk_interval(20_000, usize::MAX), u64::MAX, "saturates");
 }

@@ -7,6 +7,7 @@
 #   services/exchange/dev/wrk_place.sh                  # 64 connections, 20 s
 #   CONNECTIONS=128 DURATION=30s EXCHANGE_BIN=target/release/exchange services/exchange/dev/wrk_place.sh
 #   MODES="health balance place" services/exchange/dev/wrk_place.sh   # floors side by side, one run
+#   EXCHANGE_LOG=info KEEP_LOG=/tmp/exchange.log services/exchange/dev/wrk_place.sh  # keep its log
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
 here=services/exchange/dev
@@ -17,9 +18,9 @@ bin="${EXCHANGE_BIN:-target/release/exchange}"
 work="$(mktemp -d -t exchange-wrk-XXXXXX)"
 port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
 base="http://127.0.0.1:$port"
-RUST_LOG=warn "$bin" --listen "127.0.0.1:$port" --data-dir "$work/data" --bcrypt-cost 4 >"$work/exchange.log" 2>&1 &
+RUST_LOG="${EXCHANGE_LOG:-warn}" "$bin" --listen "127.0.0.1:$port" --data-dir "$work/data" --bcrypt-cost 4 >"$work/exchange.log" 2>&1 &
 pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; [ -z "${KEEP_LOG:-}" ] || cp "$work/exchange.log" "$KEEP_LOG"; rm -rf "$work"' EXIT
 for _ in $(seq 1 300); do curl -fsS "$base/health" >/dev/null 2>&1 && break; sleep 0.1; done
 post() { curl -fsS "$base$1" -H 'Content-Type: application/json' ${3:+-H "token: $3"} -d "$2"; }
 tokens=()
