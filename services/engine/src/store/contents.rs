@@ -7,10 +7,9 @@
 //! holds it changes nothing: the store relies on that when it snapshots a batch's state just
 //! before appending the batch's record (see the store's module docs).
 
-use std::collections::BTreeMap;
+use imbl::OrdMap;
 
 use contracts::{ShardCommand, ShardOutcome};
-use rustc_hash::FxHashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::state::LoggedCommand;
@@ -58,16 +57,18 @@ pub type OwnedRecord = Record<Vec<Entry>, Option<Books>>;
 /// A record as read back.
 pub type ReadRecord<'a> = Record<Vec<Entry>, Option<BooksRef<'a>>>;
 
-/// The store's whole state; its postcard form is the journal snapshot.
-#[derive(Default, Serialize, Deserialize)]
+/// The store's whole state; its postcard form is the journal snapshot. Persistent maps (`imbl`):
+/// the journal snapshot takes a copy in O(1) on the shard's thread and encodes it elsewhere.
+#[derive(Default, Clone, Serialize, Deserialize)]
 pub struct Contents {
     /// sequence -> entry, after min(books' sequence, settled): replay reads the commands after
     /// the books, settlement after a restart reads the outcomes after its watermark.
-    pub log: BTreeMap<u64, Entry>,
+    pub log: OrdMap<u64, Entry>,
     /// order ref -> the sequence of the place that carried it, or of the expire that took effect
-    /// for it (never pruned: about 16 bytes per order). Point lookups only, so a hash map (its
-    /// order in a snapshot's bytes does not matter).
-    pub refs: FxHashMap<u64, u64>,
+    /// for it (never pruned: about 16 bytes per order). A B-tree, not a hash map: it only grows,
+    /// and a hash map doubling rehashes every ref ever placed in one go on the shard's thread
+    /// (a pause that grows with the shard's history).
+    pub refs: OrdMap<u64, u64>,
     /// The last books snapshot.
     pub books: Option<Books>,
     /// The last hash checkpoint `(sequence, books' hash)`.
@@ -93,11 +94,11 @@ impl Contents {
         }
         self.settled = record.settled;
         let keep_after = self.books_sequence().min(self.settled);
-        while let Some(first) = self.log.first_entry() {
-            if *first.key() > keep_after {
+        while let Some(first) = self.log.get_min().map(|(sequence, _)| *sequence) {
+            if first > keep_after {
                 break;
             }
-            first.remove();
+            self.log.remove(&first);
         }
     }
 

@@ -18,9 +18,10 @@
 //! batch, so the log holds the commands since the last books snapshot plus the unsettled ones).
 //!
 //! Two kinds of snapshot, on two schedules:
-//! - the books snapshot ([`Batch::snapshot`]), every `SNAPSHOT_EVERY` commands (see
-//!   [`crate::shard`]): it bounds the commands recovery replays through the matching engine and
-//!   the log kept in memory. It is O(resting orders), and travels in the batch's record;
+//! - the books snapshot ([`Batch::snapshot`]), every `SNAPSHOT_EVERY` commands, further apart
+//!   on deep books (see [`crate::shard`]): it bounds the commands recovery replays through the
+//!   matching engine and the log kept in memory. It is O(resting orders), and travels in the
+//!   batch's record;
 //! - the journal snapshot ([`Batch::compact`]): the store's whole state (books snapshot, kept
 //!   log, order refs, meta), after which the journal's earlier records are deleted. The shard
 //!   asks for one when [`ShardStore::wants_snapshot`] (the journal has grown past twice the last
@@ -30,11 +31,12 @@
 //!   the journal's growth, each snapshot is paid for by at least as many journal bytes, and the
 //!   records replayed after a restart stay proportional to the state.
 //!
-//! A compacting write applies the batch, queues the snapshot of that state, then appends the
-//! batch's record behind it: waiting for the record waits for the snapshot too (the journal
-//! writes in order), so nothing of the store is still being written once `write` returns (a
-//! restarting role may reopen the journal at once). Replaying that record over the snapshot
-//! changes nothing (`contents.rs` explains why).
+//! A compacting write applies the batch, queues the snapshot of that state (a copy of the
+//! persistent maps, O(1)), then appends the batch's record behind it, into the next generation's
+//! journal. The journal encodes and writes the snapshot in the background, so the shard never
+//! waits for it; until it is on disk, recovery replays the previous generation's journal too
+//! (`platform::journal`), so a role restarting meanwhile may reopen the journal at once.
+//! Replaying that record over the snapshot changes nothing (`contents.rs` explains why).
 
 mod contents;
 #[cfg(test)]
@@ -169,6 +171,12 @@ impl ShardStore {
         self.journal.wants_snapshot()
     }
 
+    /// Blocks until the journal snapshots asked for so far are on disk (tests).
+    #[cfg(test)]
+    pub fn wait_for_snapshots(&self) {
+        self.journal.wait_for_snapshots();
+    }
+
     /// Writes a batch as one journal record and returns once it is durable. After an error the
     /// store may be ahead of its journal: the shard stops, and reopening rebuilds from disk.
     pub fn write(&mut self, batch: &Batch<'_>) -> anyhow::Result<()> {
@@ -187,7 +195,7 @@ impl ShardStore {
             settled: batch.settled,
         });
         if batch.compact {
-            self.journal.snapshot(&self.contents)?;
+            self.journal.snapshot(self.contents.clone())?;
         }
         let record: Record<&[Entry], Option<&Books>> = Record {
             entries: batch.entries,

@@ -152,8 +152,9 @@ fn refs_and_the_kept_log_survive_a_journal_snapshot() {
         compact: true,
     };
     write(&mut store, &batch);
-    // The snapshot is written by the time the write returns: generation 1, the records before
-    // it gone.
+    // Once the snapshot, written in the background, is on disk: generation 1, the records
+    // before it gone.
+    store.wait_for_snapshots();
     let snapshots = files(dir.path(), ".snapshot");
     assert_eq!(snapshots.len(), 1, "{snapshots:?}");
     assert!(snapshots[0].ends_with("shard-0-0000000001.snapshot"));

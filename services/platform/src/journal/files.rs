@@ -1,7 +1,10 @@
-//! The files of a journal in its directory: generation G is the snapshot `{name}-G.snapshot`
-//! (absent for generation 0: the empty state) followed by the records of `{name}-G.journal`.
-//! A snapshot is written to a temporary name, synced and renamed, so a snapshot file that exists
-//! is whole; the newest one decides the generation and every older file is deleted.
+//! The files of a journal in its directory: snapshot `{name}-G.snapshot` is the owner's state
+//! before the first record of journal `{name}-G.journal` (generation 0 has no snapshot: the empty
+//! state). A snapshot is written in the background while the records go on into the journal of
+//! its generation, so the newest journals may have no snapshot yet: recovery starts from the
+//! newest snapshot and replays every journal from its generation on, in order. A snapshot is
+//! written to a temporary name, synced and renamed, so a snapshot file that exists is whole; once
+//! it is, the files of earlier generations are deleted.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::Write;
@@ -34,6 +37,11 @@ impl Layout {
         }
     }
 
+    /// The journal's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     fn path(&self, generation: u64, kind: &str) -> PathBuf {
         self.dir
             .join(format!("{}-{generation:010}.{kind}", self.name))
@@ -62,75 +70,138 @@ impl Layout {
         Ok(found)
     }
 
-    /// Reads the newest generation, cuts a torn tail off its journal, deletes older files, and
-    /// returns its content with its journal file open for appending.
+    /// Reads the newest snapshot and every journal from its generation on, cuts a torn tail off
+    /// the last journal, deletes older files, and returns the content with the last journal open
+    /// for appending (and its generation).
     pub fn recover(&self) -> anyhow::Result<(u64, Recovered, File)> {
         fs::create_dir_all(&self.dir)?;
         let files = self.files()?;
-        let generation = files
-            .iter()
-            .filter(|(_, is_snapshot, _)| *is_snapshot)
-            .filter_map(|(generation, _, _)| *generation)
-            .max()
-            .unwrap_or(0);
-        let snapshot = match generation {
+        let of_kind = |want_snapshot: bool| {
+            let mut generations: Vec<u64> = (files.iter())
+                .filter(|(_, is_snapshot, _)| *is_snapshot == want_snapshot)
+                .filter_map(|(generation, _, _)| *generation)
+                .collect();
+            generations.sort_unstable();
+            generations
+        };
+        let base = of_kind(true).last().copied().unwrap_or(0);
+        let snapshot = match base {
             0 => None,
-            _ => Some(read_snapshot(&self.path(generation, "snapshot"))?),
+            _ => Some(read_snapshot(&self.path(base, "snapshot"))?),
         };
-        let journal_path = self.path(generation, "journal");
-        let bytes = match fs::read(&journal_path) {
-            Ok(bytes) => bytes,
-            Err(error) if error.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-            Err(error) => return Err(error.into()),
-        };
+        let journals: Vec<u64> = of_kind(false).into_iter().filter(|g| *g >= base).collect();
+        let last = journals.last().copied().unwrap_or(base);
+        self.check_consecutive(base, &journals)?;
+        let mut records = Vec::new();
+        let mut last_whole = 0;
+        for generation in &journals {
+            last_whole = self.read_journal(*generation, *generation == last, &mut records)?;
+        }
+        let file = self.open_for_appending(last, last_whole)?;
+        self.remove_files(&files, base)?;
+        Ok((last, Recovered { snapshot, records }, file))
+    }
+
+    /// The journals after the base snapshot must be its generation and the ones after it, none
+    /// missing: a gap would silently drop records.
+    fn check_consecutive(&self, base: u64, journals: &[u64]) -> anyhow::Result<()> {
+        let expected = (base..).take(journals.len());
+        if journals.iter().copied().ne(expected) {
+            anyhow::bail!(
+                "journal {} in {} is damaged: its journals after snapshot {base} are {journals:?}, \
+                 not consecutive from it",
+                self.name,
+                self.dir.display()
+            );
+        }
+        Ok(())
+    }
+
+    /// Appends the payloads of journal `generation` to `records`; returns the length of its
+    /// whole records. Only the last journal may end torn (a write the crash interrupted; it was
+    /// never acknowledged): an earlier one was synced whole before the next one was started.
+    fn read_journal(
+        &self,
+        generation: u64,
+        is_last: bool,
+        records: &mut Vec<Vec<u8>>,
+    ) -> anyhow::Result<usize> {
+        let path = self.path(generation, "journal");
+        let bytes = fs::read(&path)?;
         let (payloads, whole) = frame::decode_all(&bytes);
         // Zeros after the records are the prefilled space (`writer.rs`), not a torn write.
         let torn = bytes
             .get(whole..)
             .is_some_and(|tail| tail.iter().any(|b| *b != 0));
+        if torn && !is_last {
+            anyhow::bail!(
+                "{} is damaged: it ends in a torn record but a later journal follows it",
+                path.display()
+            );
+        }
         if torn {
             tracing::warn!(
-                journal = %journal_path.display(),
+                journal = %path.display(),
                 cut = bytes.len() - whole,
                 "cutting a torn tail off the journal (a write the crash interrupted; it was never acknowledged)"
             );
         }
-        let records = payloads.into_iter().map(<[u8]>::to_vec).collect();
+        records.extend(payloads.into_iter().map(<[u8]>::to_vec));
+        Ok(whole)
+    }
+
+    /// Opens journal `generation` (creating it) cut to `whole` bytes, durably.
+    fn open_for_appending(&self, generation: u64, whole: usize) -> anyhow::Result<File> {
         let file = OpenOptions::new()
             .create(true)
             .write(true)
             .truncate(false)
-            .open(&journal_path)?;
+            .open(self.path(generation, "journal"))?;
         file.set_len(u64::try_from(whole)?)?;
         file.sync_all()?;
         self.sync_dir()?;
-        for (other, _, path) in files {
-            if other.is_none_or(|other| other < generation) {
+        Ok(file)
+    }
+
+    /// Deletes the leftovers among `files`: temporary snapshots and files of generations before
+    /// `base`.
+    fn remove_files(
+        &self,
+        files: &[(Option<u64>, bool, PathBuf)],
+        base: u64,
+    ) -> anyhow::Result<()> {
+        for (generation, _, path) in files {
+            if generation.is_none_or(|generation| generation < base) {
                 fs::remove_file(path)?;
             }
         }
-        Ok((generation, Recovered { snapshot, records }, file))
+        Ok(())
     }
 
-    /// Writes generation `generation`'s snapshot durably, opens its empty journal, and deletes
-    /// the files of the generation before it.
-    pub fn start_generation(&self, generation: u64, snapshot: &[u8]) -> anyhow::Result<File> {
+    /// Creates the empty journal of `generation`, durably (its name is in the directory).
+    pub fn start_journal(&self, generation: u64) -> anyhow::Result<File> {
+        let journal = File::create(self.path(generation, "journal"))?;
+        self.sync_dir()?;
+        Ok(journal)
+    }
+
+    /// Writes the snapshot of `generation` durably, then deletes the files of the generations
+    /// before it (they are all in the snapshot now).
+    pub fn write_snapshot(&self, generation: u64, snapshot: &[u8]) -> anyhow::Result<()> {
         let temporary = self.dir.join(format!("{}-{generation:010}.tmp", self.name));
         let mut file = File::create(&temporary)?;
         file.write_all(&u64::try_from(snapshot.len())?.to_le_bytes())?;
         file.write_all(&crc32fast::hash(snapshot).to_le_bytes())?;
         file.write_all(snapshot)?;
         file.sync_all()?;
-        let journal = File::create(self.path(generation, "journal"))?;
         fs::rename(&temporary, self.path(generation, "snapshot"))?;
         self.sync_dir()?;
-        for previous in ["snapshot", "journal"] {
-            let path = self.path(generation.saturating_sub(1), previous);
-            if generation > 0 && path.exists() {
+        for (older, _, path) in self.files()? {
+            if older.is_some_and(|older| older < generation) {
                 fs::remove_file(path)?;
             }
         }
-        Ok(journal)
+        Ok(())
     }
 
     fn sync_dir(&self) -> anyhow::Result<()> {

@@ -10,7 +10,11 @@
 //! at the tail (a write a crash cut short, never acknowledged) is cut off. The owner takes a
 //! snapshot of its whole state when [`Journal::wants_snapshot`] says so (the journal has grown
 //! past twice the last snapshot, and at least [`MIN_JOURNAL_BYTES`]), so the replay after a
-//! restart stays proportional to the state, and the snapshot work stays amortized.
+//! restart stays proportional to the state, and the snapshot work stays amortized. The owner
+//! hands over a copy of its state (O(1) with persistent collections); the snapshot is encoded
+//! and written on a thread of its own while the records after it go on into the next journal
+//! (`files.rs`), so neither the owner's lock nor any record waits for it: encoding a 36 MB
+//! portfolio under the lock had paused every request for 0.4 s.
 //!
 //! A failed write or sync is final: every waiting and later record gets an error (the state in
 //! memory may be ahead of the disk, so nothing more may be acknowledged), and it is logged.
@@ -53,9 +57,13 @@ pub struct Progress {
 enum Chunk {
     /// Frames, through this ticket.
     Records(Vec<u8>, Ticket),
-    /// A snapshot of the state after every record appended before it.
-    Snapshot(Vec<u8>),
+    /// A snapshot of the state after every record appended before it, encoded when it is
+    /// written (in the background: see `writer.rs`).
+    Snapshot(Encoder),
 }
+
+/// Encodes a snapshot: the owner's state, taken (cheaply cloned) under its lock.
+type Encoder = Box<dyn FnOnce() -> anyhow::Result<Vec<u8>> + Send>;
 
 struct Queue {
     chunks: Vec<Chunk>,
@@ -70,6 +78,8 @@ struct Queue {
     /// Async waiters, each woken only once its ticket is durable (or dropped when the journal
     /// fails): a round wakes exactly the callers it made durable.
     waiters: Vec<(Ticket, oneshot::Sender<()>)>,
+    /// Snapshots asked for and not yet on disk (no other is asked for meanwhile).
+    snapshots_pending: usize,
 }
 
 struct Shared {
@@ -139,6 +149,7 @@ impl Journal {
                 closed: false,
                 writer_idle: false,
                 waiters: Vec::new(),
+                snapshots_pending: 0,
             }),
             inline: inline_writer,
             work_ready: Condvar::new(),
@@ -194,23 +205,49 @@ impl Journal {
         self.shared.lock().next_ticket - 1
     }
 
-    /// True when the journal has grown enough that the owner should write a snapshot.
+    /// True when the journal has grown enough that the owner should write a snapshot (and none
+    /// is being written).
     pub fn wants_snapshot(&self) -> bool {
         let queue = self.shared.lock();
-        queue.journal_bytes >= MIN_JOURNAL_BYTES.max(queue.last_snapshot_bytes.saturating_mul(2))
+        queue.snapshots_pending == 0
+            && queue.journal_bytes
+                >= MIN_JOURNAL_BYTES.max(queue.last_snapshot_bytes.saturating_mul(2))
     }
 
-    /// Queues a snapshot of the owner's whole state as of every record appended so far (call it
-    /// under the owner's lock); the records before it are dropped once it is written.
-    pub fn snapshot<T: Serialize + ?Sized>(&self, state: &T) -> anyhow::Result<()> {
-        let bytes = postcard::to_stdvec(state)?;
+    /// Queues a snapshot of the owner's whole state as of every record appended so far: call it
+    /// under the owner's lock with a copy of the state, cheap to take (persistent collections,
+    /// `imbl`). It is encoded and written on a thread of its own while the records after it go
+    /// on into the next journal; the records before it are dropped once it is on disk. So
+    /// neither the owner's lock nor the records wait for a state-sized encode or write.
+    pub fn snapshot<T: Serialize + Send + 'static>(&self, state: T) -> anyhow::Result<()> {
         let mut queue = self.shared.lock();
+        if queue.progress.failed || queue.closed {
+            return Err(JournalFailed.into());
+        }
         queue.journal_bytes = 0;
-        queue.last_snapshot_bytes = bytes.len() as u64;
-        queue.chunks.push(Chunk::Snapshot(bytes));
+        queue.snapshots_pending += 1;
+        let encode: Encoder = Box::new(move || Ok(postcard::to_stdvec(&state)?));
+        queue.chunks.push(Chunk::Snapshot(encode));
+        let wake_writer = queue.writer_idle;
         drop(queue);
-        self.shared.work_ready.notify_one();
+        if wake_writer {
+            self.shared.work_ready.notify_one();
+        }
         Ok(())
+    }
+
+    /// Blocks until every snapshot asked for so far is on disk or failed (tests, and an owner
+    /// that is about to stop).
+    pub fn wait_for_snapshots(&self) {
+        self.write_inline();
+        let mut queue = self.shared.lock();
+        while queue.snapshots_pending > 0 && !queue.progress.failed {
+            queue = self
+                .shared
+                .progress_changed
+                .wait(queue)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
     }
 
     /// Resolves once the record of `ticket` is on disk.
@@ -239,13 +276,7 @@ impl Journal {
     /// Blocks until the record of `ticket` is on disk (for owners on their own thread). On an
     /// inline journal the caller writes and syncs what is queued itself.
     pub fn wait_durable(&self, ticket: Ticket) -> Result<(), JournalFailed> {
-        if let Some(inline) = &self.shared.inline {
-            let mut writer = inline.lock().unwrap_or_else(PoisonError::into_inner);
-            let chunks = std::mem::take(&mut self.shared.lock().chunks);
-            if !chunks.is_empty() {
-                writer.round(&self.shared, chunks);
-            }
-        }
+        self.write_inline();
         let mut queue = self.shared.lock();
         while queue.progress.durable_through < ticket && !queue.progress.failed {
             queue = self
@@ -257,6 +288,19 @@ impl Journal {
         match queue.progress.durable_through >= ticket {
             true => Ok(()),
             false => Err(JournalFailed),
+        }
+    }
+}
+
+impl Journal {
+    /// On an inline journal, writes and syncs what is queued on the calling thread.
+    fn write_inline(&self) {
+        if let Some(inline) = &self.shared.inline {
+            let mut writer = inline.lock().unwrap_or_else(PoisonError::into_inner);
+            let chunks = std::mem::take(&mut self.shared.lock().chunks);
+            if !chunks.is_empty() {
+                writer.round(&self.shared, chunks);
+            }
         }
     }
 }

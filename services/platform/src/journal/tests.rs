@@ -113,6 +113,7 @@ fn a_snapshot_replaces_the_records_before_it() {
         .snapshot("state after b")
         .unwrap_or_else(|e| panic!("{e}"));
     append_durably(&journal, &["c"]);
+    journal.wait_for_snapshots();
     drop(journal);
     assert_eq!(
         file_names(dir.path()),
@@ -130,6 +131,7 @@ fn a_snapshot_replaces_the_records_before_it() {
         .snapshot("state after c")
         .unwrap_or_else(|e| panic!("{e}"));
     append_durably(&journal, &["d"]);
+    journal.wait_for_snapshots();
     drop(journal);
     let (_journal, recovered) = open(dir.path());
     assert_eq!(records(&recovered), ["d"]);
@@ -167,6 +169,7 @@ fn a_damaged_snapshot_is_refused_not_ignored() {
     let (journal, _) = open(dir.path());
     journal.snapshot("state").unwrap_or_else(|e| panic!("{e}"));
     append_durably(&journal, &["a"]);
+    journal.wait_for_snapshots();
     drop(journal);
     let path = dir.path().join("test-0000000001.snapshot");
     let mut bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{e}"));
@@ -223,6 +226,7 @@ fn an_inline_journal_writes_on_the_waiting_thread_and_recovers_like_the_other() 
         .snapshot("state after b")
         .unwrap_or_else(|e| panic!("{e}"));
     append_durably(&journal, &["c"]);
+    journal.wait_for_snapshots();
     drop(journal);
     let (_journal, recovered) = open(dir.path());
     let snapshot = recovered.snapshot.as_deref().map(decode::<String>);
@@ -253,5 +257,88 @@ fn an_inline_journal_unwaited_has_written_nothing() {
         records(&recovered),
         ["a", "b"],
         "a wait writes everything queued before it"
+    );
+}
+
+/// A snapshot whose encoding waits until the test opens the gate: it stands for a big state
+/// still being encoded and written in the background.
+#[derive(Clone, Default)]
+struct Gate(Arc<(Mutex<bool>, Condvar)>);
+
+impl Gate {
+    fn open(&self) {
+        let (open, changed) = &*self.0;
+        *open.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        changed.notify_all();
+    }
+}
+
+impl Serialize for Gate {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let (open, changed) = &*self.0;
+        let mut is_open = open.lock().unwrap_or_else(PoisonError::into_inner);
+        while !*is_open {
+            is_open = changed
+                .wait(is_open)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        serializer.serialize_str("state after b")
+    }
+}
+
+/// Records after a snapshot are durable while it is still being encoded; a restart meanwhile
+/// recovers every record from the journals before it; once the snapshot is on disk it replaces
+/// them (even with the restarted journal already appending).
+#[test]
+fn records_do_not_wait_for_a_snapshot_and_a_restart_before_it_is_written_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let (journal, _) = open(dir.path());
+    append_all(&journal, &["a", "b"]);
+    let gate = Gate::default();
+    journal
+        .snapshot(gate.clone())
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(!journal.wants_snapshot(), "one snapshot at a time");
+    append_durably(&journal, &["c"]);
+    assert_eq!(
+        file_names(dir.path()),
+        ["test-0000000000.journal", "test-0000000001.journal"],
+        "c is durable in the next journal, the snapshot not written"
+    );
+    let (restarted, recovered) = open(dir.path());
+    assert!(recovered.snapshot.is_none());
+    assert_eq!(records(&recovered), ["a", "b", "c"]);
+    append_durably(&restarted, &["d"]);
+    gate.open();
+    journal.wait_for_snapshots();
+    drop(journal);
+    drop(restarted);
+    assert_eq!(
+        file_names(dir.path()),
+        ["test-0000000001.journal", "test-0000000001.snapshot"]
+    );
+    let (_journal, recovered) = open(dir.path());
+    let snapshot = recovered.snapshot.as_deref().map(decode::<String>);
+    assert_eq!(
+        snapshot.and_then(Result::ok).as_deref(),
+        Some("state after b")
+    );
+    assert_eq!(records(&recovered), ["c", "d"]);
+}
+
+#[test]
+fn journals_with_a_gap_between_them_are_refused() {
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    for name in ["test-0000000000.journal", "test-0000000002.journal"] {
+        std::fs::write(dir.path().join(name), b"").unwrap_or_else(|e| panic!("{e}"));
+    }
+    let error = Journal::open(dir.path(), "test")
+        .err()
+        .map(|e| e.to_string());
+    assert!(
+        error
+            .as_deref()
+            .is_some_and(|e| e.contains("not consecutive")),
+        "{error:?}"
     );
 }

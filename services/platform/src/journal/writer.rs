@@ -16,7 +16,7 @@ pub const PREFILL: u64 = 1 << 20;
 static ZEROS: [u8; 64 << 10] = [0; 64 << 10];
 
 use super::files::Layout;
-use super::{Chunk, Shared, Ticket};
+use super::{Chunk, Encoder, Shared, Ticket};
 
 /// The open journal file of the current generation.
 pub struct Writer {
@@ -56,8 +56,14 @@ impl Writer {
         Ok(())
     }
 
-    /// Writes one round of chunks and syncs; the last ticket written, if any.
-    fn write_round(&mut self, chunks: Vec<Chunk>) -> anyhow::Result<Option<Ticket>> {
+    /// Writes one round of chunks and syncs; the last ticket written, if any. A snapshot starts
+    /// the next generation's journal here and is queued in `snapshots` with its generation, to
+    /// be written in the background.
+    fn write_round(
+        &mut self,
+        chunks: Vec<Chunk>,
+        snapshots: &mut Vec<(u64, Encoder)>,
+    ) -> anyhow::Result<Option<Ticket>> {
         let mut through = None;
         for chunk in chunks {
             match chunk {
@@ -65,18 +71,68 @@ impl Writer {
                     self.write_records(&bytes)?;
                     through = Some(last);
                 }
-                Chunk::Snapshot(state) => {
-                    // The records before the snapshot are durable in the old file first.
+                Chunk::Snapshot(encode) => {
+                    // The records before the snapshot are whole in the old journal before the
+                    // next one starts (recovery relies on it: only the last journal may be torn).
                     self.file.sync_data()?;
                     self.generation += 1;
-                    self.file = self.layout.start_generation(self.generation, &state)?;
+                    self.file = self.layout.start_journal(self.generation)?;
                     (self.position, self.prefilled) = (0, 0);
+                    snapshots.push((self.generation, encode));
                 }
             }
         }
         self.file.sync_data()?;
         Ok(through)
     }
+}
+
+/// Encodes and writes the snapshot of `generation` on a thread of its own, then records that it
+/// is done. A failure is logged and leaves the journals in place (recovery replays them from
+/// the previous snapshot); the next snapshot is asked for after as much growth again.
+fn write_in_background(layout: Layout, generation: u64, encode: Encoder, shared: Arc<Shared>) {
+    let thread_name = format!("{}-snapshot", layout.name());
+    let done = Arc::clone(&shared);
+    let spawned = std::thread::Builder::new()
+        .name(thread_name)
+        .spawn(move || {
+            let started = std::time::Instant::now();
+            let written = encode().and_then(|bytes| {
+                layout.write_snapshot(generation, &bytes)?;
+                Ok(bytes.len() as u64)
+            });
+            match &written {
+                Ok(bytes) => tracing::info!(
+                    journal = layout.name(),
+                    generation,
+                    bytes,
+                    millis = started.elapsed().as_millis(),
+                    "journal snapshot written"
+                ),
+                Err(error) => tracing::error!(
+                    journal = layout.name(),
+                    generation,
+                    %error,
+                    "cannot write a journal snapshot; recovery replays the journals instead"
+                ),
+            }
+            snapshot_finished(&done, written.ok());
+        });
+    if let Err(error) = spawned {
+        tracing::error!(%error, "cannot start a thread to write a journal snapshot");
+        snapshot_finished(&shared, None);
+    }
+}
+
+/// Records that a snapshot is on disk (`Some(its size)`) or failed.
+fn snapshot_finished(shared: &Shared, bytes: Option<u64>) {
+    let mut queue = shared.lock();
+    if let Some(bytes) = bytes {
+        queue.last_snapshot_bytes = bytes;
+    }
+    queue.snapshots_pending = queue.snapshots_pending.saturating_sub(1);
+    drop(queue);
+    shared.progress_changed.notify_all();
 }
 
 /// Starts the writer thread of `shared`.
@@ -94,14 +150,19 @@ pub fn start(mut writer: Writer, shared: Arc<Shared>, name: &str) -> std::io::Re
 }
 
 impl Writer {
-    /// Writes `chunks`, syncs and publishes the progress; false when the journal failed.
-    pub(super) fn round(&mut self, shared: &Shared, chunks: Vec<Chunk>) -> bool {
-        let result = self.write_round(chunks);
+    /// Writes `chunks`, syncs and publishes the progress, then starts writing the snapshots
+    /// among them; false when the journal failed.
+    pub(super) fn round(&mut self, shared: &Arc<Shared>, chunks: Vec<Chunk>) -> bool {
+        let mut snapshots = Vec::new();
+        let result = self.write_round(chunks, &mut snapshots);
         let failed = result.is_err();
         if let Err(error) = &result {
             tracing::error!(%error, "the journal cannot write; nothing more is acknowledged");
         }
         publish(shared, result.ok().flatten(), failed);
+        for (generation, encode) in snapshots {
+            write_in_background(self.layout.clone(), generation, encode, Arc::clone(shared));
+        }
         !failed
     }
 }

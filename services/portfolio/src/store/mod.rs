@@ -21,9 +21,10 @@
 //! after the durable watermark again. The settler tells the shard it may forget outcomes only
 //! once their settlement is durable.
 //!
-//! The state is snapshotted when the journal has grown past twice the last snapshot: the
-//! snapshot is encoded under the lock (a pause proportional to the state, amortized over the
-//! journal bytes that led to it).
+//! The state is snapshotted when the journal has grown past twice the last snapshot: a copy of
+//! the state is taken under the lock (O(1): persistent collections) and encoded and written by the
+//! journal in the background, so no request waits for it. Encoded under the lock, it paused every
+//! request for 0.4 s at 300k orders and twice that at 600k.
 
 pub mod mongo;
 mod overlay;
@@ -119,9 +120,9 @@ impl JournalPortfolio {
             state.apply(change);
         }
         if let Some(journal) = self.journal.as_ref().filter(|j| j.wants_snapshot())
-            && let Err(error) = journal.snapshot(&*state)
+            && let Err(error) = journal.snapshot(state.clone())
         {
-            tracing::error!(%error, "cannot encode a portfolio snapshot; the journal keeps growing");
+            tracing::error!(%error, "cannot snapshot the portfolio; the journal keeps growing");
         }
         Ok((Ok(value), ticket))
     }
@@ -145,11 +146,12 @@ impl JournalPortfolio {
     /// Snapshots the state now (tests of recovery from a snapshot).
     #[cfg(test)]
     pub(crate) fn snapshot_now(&self) -> anyhow::Result<()> {
-        let state = self.lock();
-        match &self.journal {
-            Some(journal) => journal.snapshot(&*state),
-            None => Ok(()),
-        }
+        let Some(journal) = &self.journal else {
+            return Ok(());
+        };
+        journal.snapshot(self.lock().clone())?;
+        journal.wait_for_snapshots();
+        Ok(())
     }
 }
 

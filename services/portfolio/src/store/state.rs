@@ -2,9 +2,7 @@
 //! absolute value (a wallet's new balance, a record's new content), so replaying the journal's
 //! changes in order after the snapshot rebuilds exactly the state that answered the requests.
 
-use std::collections::{BTreeMap, HashMap};
-
-use rustc_hash::FxHashMap;
+use imbl::{HashMap, OrdMap, Vector};
 use serde::{Deserialize, Serialize};
 
 use crate::domain::ledger::{Balance, IdKind, Reservation};
@@ -61,31 +59,34 @@ impl LastIds {
     }
 }
 
-/// The portfolio: what the journal's snapshot holds.
-#[derive(Debug, Default, Serialize, Deserialize)]
+/// The portfolio: what the journal's snapshot holds. Persistent collections (`imbl`): a clone
+/// shares every node, so the journal's snapshot is taken under the lock in O(1) and encoded
+/// elsewhere (a copy-on-write of the nodes touched afterwards is the price). Ordered maps for the
+/// records (ids only grow): a hash map doubling would rehash every record ever made in one go.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct State {
     /// stock id -> name.
-    pub stocks: BTreeMap<u64, String>,
+    pub stocks: OrdMap<u64, String>,
     /// stock name -> id.
     pub stock_names: HashMap<String, u64>,
     /// user -> (available, escrowed) cents.
-    pub wallets: FxHashMap<u64, Balance>,
+    pub wallets: HashMap<u64, Balance>,
     /// (user, stock) -> (available, escrowed) lots; ordered so a user's holdings are a range.
-    pub holdings: BTreeMap<(u64, u64), Balance>,
+    pub holdings: OrdMap<(u64, u64), Balance>,
     /// order ref -> escrow held for it; ordered so the orphan scan goes oldest first.
-    pub reservations: BTreeMap<u64, Reservation>,
+    pub reservations: OrdMap<u64, Reservation>,
     /// Stock transactions by id.
-    pub stock_txs: FxHashMap<u64, StockTx>,
+    pub stock_txs: OrdMap<u64, StockTx>,
     /// Wallet transactions by id.
-    pub wallet_txs: FxHashMap<u64, WalletTx>,
+    pub wallet_txs: OrdMap<u64, WalletTx>,
     /// user -> (is a wallet tx, id) of each record, in creation order (the list order).
-    pub user_records: FxHashMap<u64, Vec<(bool, u64)>>,
+    pub user_records: HashMap<u64, Vector<(bool, u64)>>,
     /// (user, client order id) -> the first order's ref.
     pub client_orders: HashMap<(u64, String), u64>,
     /// The id counters.
     pub last_ids: LastIds,
     /// shard -> the last outcome sequence applied.
-    pub watermarks: BTreeMap<u32, u64>,
+    pub watermarks: OrdMap<u32, u64>,
 }
 
 /// One change of the state, as the journal records it.
@@ -203,7 +204,7 @@ impl State {
                 .user_records
                 .entry(user_id)
                 .or_default()
-                .push((is_wallet_tx, id)),
+                .push_back((is_wallet_tx, id)),
             Change::ClientOrder {
                 user_id,
                 key,
