@@ -36,6 +36,19 @@ pub struct EngineSnapshot {
     pub books: Vec<BookSnapshot>,
 }
 
+impl EngineSnapshot {
+    /// The [`Engine::state_hash`] of the engine this snapshot was taken of, without walking its
+    /// books again (a shard hashes every books snapshot it writes).
+    pub fn state_hash(&self) -> u64 {
+        let mut hasher = FxHasher::default();
+        for book in &self.books {
+            book.stock_id.hash(&mut hasher);
+            book.state_hash().hash(&mut hasher);
+        }
+        hasher.finish()
+    }
+}
+
 impl Engine {
     /// An engine with no books.
     pub fn new() -> Self {
@@ -104,12 +117,7 @@ impl Engine {
 
     /// A fingerprint of every book's state.
     pub fn state_hash(&self) -> u64 {
-        let mut hasher = FxHasher::default();
-        for book in &self.books {
-            book.stock_id().hash(&mut hasher);
-            book.state_hash().hash(&mut hasher);
-        }
-        hasher.finish()
+        self.snapshot().state_hash()
     }
 
     /// The complete state, for persistence and recovery.

@@ -120,8 +120,16 @@ impl OrderBook {
 
     /// A fingerprint of the whole state: equal books have equal hashes, whatever path led there.
     pub fn state_hash(&self) -> u64 {
+        self.snapshot().state_hash()
+    }
+}
+
+impl BookSnapshot {
+    /// The [`OrderBook::state_hash`] of the book this snapshot restores, without walking the book
+    /// again.
+    pub fn state_hash(&self) -> u64 {
         let mut hasher = FxHasher::default();
-        self.snapshot().hash(&mut hasher);
+        self.hash(&mut hasher);
         hasher.finish()
     }
 }

@@ -234,7 +234,11 @@ impl Loop {
         let snapshot = (compact || self.walk_due(self.last_snapshot, SNAPSHOT_EVERY))
             .then(|| self.shard.state.snapshot());
         let checkpoint = snapshot.is_some() || self.walk_due(self.last_hash, HASH_EVERY);
-        let state_hash = checkpoint.then(|| (sequence, self.shard.state.state_hash()));
+        // A books snapshot is hashed as it is, not by walking the books a second time.
+        let state_hash = checkpoint.then(|| match &snapshot {
+            Some(snapshot) => (sequence, snapshot.engine.state_hash()),
+            None => (sequence, self.shard.state.state_hash()),
+        });
         let batch = Batch {
             entries,
             state_hash,
