@@ -80,9 +80,11 @@ impl Shard {
             last_snapshot,
             last_hash,
         };
-        std::thread::Builder::new()
-            .name(name)
-            .spawn(move || runner.run(inputs))
+        std::thread::Builder::new().name(name).spawn(move || {
+            // It writes and syncs its own journal: every command of its shard waits for it.
+            platform::priority::durable_path();
+            runner.run(inputs);
+        })
     }
 }
 

@@ -55,7 +55,10 @@ impl GroupCommitter {
         let writer_db = Arc::clone(&database);
         std::thread::Builder::new()
             .name(format!("{name}-writer"))
-            .spawn(move || write_loop(&writer_db, receiver))?;
+            .spawn(move || {
+                crate::priority::durable_path();
+                write_loop(&writer_db, receiver);
+            })?;
         Ok(Self { jobs, database })
     }
 

@@ -27,6 +27,7 @@ pub mod ids;
 pub mod journal;
 pub mod json_body;
 pub mod money;
+pub mod priority;
 pub mod remembered_users;
 pub mod shutdown;
 pub mod telemetry;

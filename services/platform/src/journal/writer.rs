@@ -96,6 +96,7 @@ fn write_in_background(layout: Layout, generation: u64, encode: Encoder, shared:
     let spawned = std::thread::Builder::new()
         .name(thread_name)
         .spawn(move || {
+            crate::priority::background();
             let started = std::time::Instant::now();
             let written = encode().and_then(|bytes| {
                 layout.write_snapshot(generation, &bytes)?;
@@ -140,6 +141,7 @@ pub fn start(mut writer: Writer, shared: Arc<Shared>, name: &str) -> std::io::Re
     std::thread::Builder::new()
         .name(format!("{name}-journal"))
         .spawn(move || {
+            crate::priority::durable_path();
             while let Some(chunks) = next_round(&shared) {
                 if !writer.round(&shared, chunks) {
                     return;
