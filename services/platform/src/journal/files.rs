@@ -12,6 +12,9 @@ use std::path::{Path, PathBuf};
 
 use super::frame;
 
+/// Bytes of a snapshot written between two syncs.
+const SNAPSHOT_CHUNK: usize = 1 << 20;
+
 /// The files of one journal.
 #[derive(Debug, Clone)]
 pub struct Layout {
@@ -192,7 +195,12 @@ impl Layout {
         let mut file = File::create(&temporary)?;
         file.write_all(&u64::try_from(snapshot.len())?.to_le_bytes())?;
         file.write_all(&crc32fast::hash(snapshot).to_le_bytes())?;
-        file.write_all(snapshot)?;
+        // Written and synced a little at a time: a device flush waits for every dirty byte of
+        // the device, so one bulk write would hold up each journal sync meanwhile.
+        for chunk in snapshot.chunks(SNAPSHOT_CHUNK) {
+            file.write_all(chunk)?;
+            file.sync_data()?;
+        }
         file.sync_all()?;
         fs::rename(&temporary, self.path(generation, "snapshot"))?;
         self.sync_dir()?;
