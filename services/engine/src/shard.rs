@@ -36,6 +36,10 @@ const HASH_EVERY: u64 = 1_000;
 /// mille at any depth. The price is the replay after a restart, at most this many times the
 /// live orders (matching runs some 20 M commands/s), and the log kept in memory until then.
 const WALK_SPACING: u64 = 4;
+/// Books with fewer live orders than this are walked in a millisecond or so: their walks keep
+/// their floors (so a shard of a few hundred orders still checkpoints its hash every
+/// `HASH_EVERY` commands, which recovery checks).
+const QUICK_WALK_ORDERS: u64 = 4_096;
 
 /// A shard ready to run.
 pub struct Shard {
@@ -198,7 +202,7 @@ impl Loop {
     }
 
     /// True when a walk of the books last done at sequence `last` is due again: `floor`
-    /// commands later, and [`WALK_SPACING`] times the live orders. The live orders are counted
+    /// commands later, further on deep books ([`walk_interval`]). The live orders are counted
     /// (per book, not per order) only once the floor is passed.
     fn walk_due(&self, last: u64, floor: u64) -> bool {
         let since = self.shard.state.sequence() - last;
@@ -280,9 +284,12 @@ impl Loop {
     }
 }
 
-/// Commands between two walks of books holding `live_orders`: `floor`, or [`WALK_SPACING`]
-/// times the live orders if more.
+/// Commands between two walks of books holding `live_orders`: `floor`, or on books past
+/// [`QUICK_WALK_ORDERS`], [`WALK_SPACING`] times the live orders if more.
 pub(crate) fn walk_interval(floor: u64, live_orders: usize) -> u64 {
     let live = u64::try_from(live_orders).unwrap_or(u64::MAX);
-    floor.max(live.saturating_mul(WALK_SPACING))
+    match live < QUICK_WALK_ORDERS {
+        true => floor,
+        false => floor.max(live.saturating_mul(WALK_SPACING)),
+    }
 }

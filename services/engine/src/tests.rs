@@ -415,9 +415,17 @@ fn within_one_batch_the_first_of_place_and_expire_wins() {
 fn walks_of_the_books_space_out_with_their_depth_so_they_stay_amortized() {
     use crate::shard::walk_interval;
     assert_eq!(walk_interval(1_000, 0), 1_000, "the floor on empty books");
-    assert_eq!(walk_interval(1_000, 249), 1_000);
-    assert_eq!(walk_interval(1_000, 250), 1_000, "4 x 250 is the floor");
-    assert_eq!(walk_interval(1_000, 251), 1_004);
+    assert_eq!(
+        walk_interval(1_000, 4_095),
+        1_000,
+        "quick walks keep the floor"
+    );
+    assert_eq!(walk_interval(1_000, 4_096), 16_384);
+    assert_eq!(
+        walk_interval(20_000, 4_096),
+        20_000,
+        "4 x 4,096 is under this floor"
+    );
     assert_eq!(walk_interval(20_000, 50_000), 200_000);
     assert_eq!(walk_interval(20_000, usize::MAX), u64::MAX, "saturates");
 }
