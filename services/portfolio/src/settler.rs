@@ -5,16 +5,22 @@
 //! watermark only once the settlement is durable: that watermark lets the shard forget the
 //! outcomes. If a settlement fails it stops (the batch's requests get an error); recovery at
 //! the next start settles the outcomes in the shard's log after the durable watermark.
+//!
+//! Waiting for durability and publishing the watermark is a second task's work, fed in order:
+//! the settler goes on with the next batch meanwhile, so no answer waits for the journal round
+//! of the batch before it.
 
 use std::sync::Arc;
 
 use contracts::embedded::Delivery;
 use tokio::sync::{mpsc, watch};
 
-use crate::domain::ports::PortfolioStore;
+use crate::domain::ports::{PortfolioStore, SettleReceipt};
 
 /// Outcomes settled together at most.
 const MAX_BATCH: usize = 512;
+/// Settled batches waiting for durability at most (the settler waits beyond that).
+const MAX_UNDURABLE: usize = 64;
 
 /// Runs until the delivery channel closes.
 pub async fn run(
@@ -22,6 +28,8 @@ pub async fn run(
     mut deliveries: mpsc::Receiver<Delivery>,
     settled: watch::Sender<u64>,
 ) {
+    let (settled_batches, undurable) = mpsc::channel(MAX_UNDURABLE);
+    let publisher = tokio::spawn(publish_when_durable(Arc::clone(&store), undurable, settled));
     let mut batch = Vec::with_capacity(MAX_BATCH);
     while deliveries.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let outcomes = batch.iter().map(|d| d.outcome.clone()).collect::<Vec<_>>();
@@ -35,6 +43,22 @@ pub async fn run(
                 let _ = reply.send(delivery.outcome);
             }
         }
+        if settled_batches.send((receipt, last)).await.is_err() {
+            // The publisher stopped on a failed sync (it logged it).
+            return;
+        }
+    }
+    drop(settled_batches);
+    let _ = publisher.await;
+}
+
+/// Publishes each settled batch's last sequence once its settlement is durable, in order.
+async fn publish_when_durable(
+    store: Arc<dyn PortfolioStore>,
+    mut undurable: mpsc::Receiver<(SettleReceipt, Option<u64>)>,
+    settled: watch::Sender<u64>,
+) {
+    while let Some((receipt, last)) = undurable.recv().await {
         if let Err(error) = store.settled_durable(receipt).await {
             return stop(&error);
         }
