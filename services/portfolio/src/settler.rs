@@ -73,3 +73,6 @@ async fn publish_when_durable(
 fn stop(error: &anyhow::Error) {
     tracing::error!(?error, "settlement failed; this shard's settler stops");
 }
+
+#[cfg(test)]
+mod tests;
