@@ -20,8 +20,8 @@ pub const DURABLE_PATH_NICE: i32 = -10;
 /// The nice value of a thread doing background work nobody waits for.
 pub const BACKGROUND_NICE: i32 = 10;
 
-/// Set once a raise was refused, so the refusal is logged once.
-static RAISE_REFUSED: AtomicBool = AtomicBool::new(false);
+/// Set once a priority change was refused, so the refusal is logged once.
+static PRIORITY_REFUSED: AtomicBool = AtomicBool::new(false);
 
 /// Gives the calling thread the durable path's priority, if the process may.
 pub fn durable_path() {
@@ -37,7 +37,7 @@ pub fn background() {
 fn set_current_thread_nice(nice: i32) {
     let thread = rustix::thread::gettid();
     if let Err(error) = rustix::process::setpriority_process(Some(thread), nice)
-        && !RAISE_REFUSED.swap(true, Ordering::Relaxed)
+        && !PRIORITY_REFUSED.swap(true, Ordering::Relaxed)
     {
         tracing::info!(
             %error,
@@ -47,14 +47,14 @@ fn set_current_thread_nice(nice: i32) {
     }
 }
 
-/// The calling thread's nice value.
-pub fn current_thread_nice() -> rustix::io::Result<i32> {
-    rustix::process::getpriority_process(Some(rustix::thread::gettid()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The calling thread's nice value.
+    fn current_thread_nice() -> rustix::io::Result<i32> {
+        rustix::process::getpriority_process(Some(rustix::thread::gettid()))
+    }
 
     #[test]
     fn a_background_thread_runs_at_the_background_priority() {

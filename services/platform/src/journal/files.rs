@@ -101,7 +101,14 @@ impl Layout {
             last_whole = self.read_journal(*generation, *generation == last, &mut records)?;
         }
         let file = self.open_for_appending(last, last_whole)?;
-        self.remove_files(&files, base)?;
+        // Temporaries are snapshots a crash cut short: never whole, never read.
+        for (_, _, path) in files
+            .iter()
+            .filter(|(generation, _, _)| generation.is_none())
+        {
+            fs::remove_file(path)?;
+        }
+        self.remove_before(&files, base)?;
         Ok((last, Recovered { snapshot, records }, file))
     }
 
@@ -166,15 +173,15 @@ impl Layout {
         Ok(file)
     }
 
-    /// Deletes the leftovers among `files`: temporary snapshots and files of generations before
-    /// `base`.
-    fn remove_files(
+    /// Deletes the snapshots and journals among `files` of generations before `base` (all in
+    /// snapshot `base` now).
+    fn remove_before(
         &self,
         files: &[(Option<u64>, bool, PathBuf)],
         base: u64,
     ) -> anyhow::Result<()> {
         for (generation, _, path) in files {
-            if generation.is_none_or(|generation| generation < base) {
+            if generation.is_some_and(|generation| generation < base) {
                 fs::remove_file(path)?;
             }
         }
@@ -204,12 +211,7 @@ impl Layout {
         file.sync_all()?;
         fs::rename(&temporary, self.path(generation, "snapshot"))?;
         self.sync_dir()?;
-        for (older, _, path) in self.files()? {
-            if older.is_some_and(|older| older < generation) {
-                fs::remove_file(path)?;
-            }
-        }
-        Ok(())
+        self.remove_before(&self.files()?, generation)
     }
 
     fn sync_dir(&self) -> anyhow::Result<()> {

@@ -290,9 +290,7 @@ impl Journal {
             false => Err(JournalFailed),
         }
     }
-}
 
-impl Journal {
     /// On an inline journal, writes and syncs what is queued on the calling thread.
     fn write_inline(&self) {
         if let Some(inline) = &self.shared.inline {
